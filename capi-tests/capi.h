@@ -1,0 +1,33 @@
+/* Shared helpers of the C API test suite (CUnit). Each test_*.c file
+ * defines one register_*() that adds its suite. */
+#ifndef CAPI_H
+#define CAPI_H
+
+#include <coap3/coap.h>
+#include <CUnit/CUnit.h>
+
+void register_logging(void);
+void register_tls_library(void);
+void register_time_prng(void);
+void register_string(void);
+void register_encode(void);
+void register_address(void);
+void register_mem(void);
+
+/* Adds a suite with the given tests; NULL-terminated list of name/function
+ * pairs. Aborts the run when CUnit cannot register (out of memory). */
+typedef struct {
+  const char *name;
+  CU_TestFunc fn;
+} capi_test_t;
+void capi_add_suite(const char *name, const capi_test_t *tests);
+
+/* Log capture: installs a handler that records the last message. */
+extern int capi_log_calls;
+extern coap_log_t capi_log_level;
+extern char capi_log_text[2048];
+void capi_log_capture_start(void);
+void capi_log_capture_stop(void);
+int capi_log_contains(const char *needle);
+
+#endif

@@ -1,0 +1,62 @@
+/* Runs every C API suite against the built library, as a user program would
+ * link it. */
+#include "capi.h"
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int capi_log_calls;
+coap_log_t capi_log_level;
+char capi_log_text[2048];
+
+static void capture(coap_log_t level, const char *message) {
+  capi_log_calls++;
+  capi_log_level = level;
+  snprintf(capi_log_text, sizeof(capi_log_text), "%s", message);
+}
+
+void capi_log_capture_start(void) {
+  capi_log_calls = 0;
+  capi_log_text[0] = '\0';
+  coap_set_log_handler(capture);
+}
+
+void capi_log_capture_stop(void) { coap_set_log_handler(NULL); }
+
+int capi_log_contains(const char *needle) { return strstr(capi_log_text, needle) != NULL; }
+
+void capi_add_suite(const char *name, const capi_test_t *tests) {
+  CU_pSuite suite = CU_add_suite(name, NULL, NULL);
+  if (!suite) {
+    fprintf(stderr, "cannot add suite %s\n", name);
+    exit(2);
+  }
+  for (; tests->name; tests++) {
+    if (!CU_add_test(suite, tests->name, tests->fn)) {
+      fprintf(stderr, "cannot add test %s\n", tests->name);
+      exit(2);
+    }
+  }
+}
+
+int main(void) {
+  unsigned int failed;
+
+  coap_startup();
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 2;
+  register_logging();
+  register_tls_library();
+  register_time_prng();
+  register_string();
+  register_encode();
+  register_address();
+  register_mem();
+  CU_basic_set_mode(CU_BRM_NORMAL);
+  CU_basic_run_tests();
+  failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  CU_cleanup_registry();
+  coap_cleanup();
+  return failed ? 1 : 0;
+}

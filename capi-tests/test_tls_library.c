@@ -1,0 +1,73 @@
+/* coap_tls_library(3) and the other *_is_supported() answers of this build. */
+#include "capi.h"
+#include <string.h>
+#include <syslog.h> /* after coap.h: the LOG_* names must coexist */
+
+static void test_supported_answers(void) {
+  /* Not built yet: answers of a libcoap configured without them. */
+  CU_ASSERT_EQUAL(coap_dtls_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_tls_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_dtls_psk_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_dtls_pki_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_dtls_pkcs11_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_dtls_rpk_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_tcp_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_ws_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_wss_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_oscore_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_async_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_q_block_is_supported(), 0);
+}
+
+static void test_library_version(void) {
+  coap_tls_version_t *v = coap_get_tls_library_version();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(v->type, COAP_TLS_LIBRARY_NOTLS);
+  CU_ASSERT_EQUAL(v->version, 0);
+  CU_ASSERT_PTR_EQUAL(coap_get_tls_library_version(), v);
+}
+
+static void test_strings(void) {
+  char buf[128];
+  CU_ASSERT_PTR_EQUAL(coap_string_tls_version(buf, sizeof(buf)), buf);
+  CU_ASSERT_STRING_EQUAL(buf, "TLS Library: None");
+  CU_ASSERT_PTR_EQUAL(coap_string_tls_support(buf, sizeof(buf)), buf);
+  CU_ASSERT_STRING_EQUAL(buf, "(No DTLS or TLS support)");
+}
+
+static void test_small_and_null_buffers(void) {
+  char buf[8];
+  memset(buf, 'z', sizeof(buf));
+  CU_ASSERT_PTR_EQUAL(coap_string_tls_version(buf, 5), buf);
+  CU_ASSERT_STRING_EQUAL(buf, "TLS ");
+  CU_ASSERT_EQUAL(buf[5], 'z');
+  memset(buf, 'z', sizeof(buf));
+  CU_ASSERT_PTR_EQUAL(coap_string_tls_support(buf, 0), buf);
+  CU_ASSERT_EQUAL(buf[0], 'z');
+  capi_log_capture_start();
+  CU_ASSERT_PTR_NULL(coap_string_tls_version(NULL, 10));
+  CU_ASSERT_PTR_NULL(coap_string_tls_support(NULL, 10));
+  CU_ASSERT_EQUAL(capi_log_calls, 2);
+  capi_log_capture_stop();
+}
+
+static void test_show_version_logs(void) {
+  capi_log_capture_start();
+  coap_show_tls_version(LOG_WARNING);
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  CU_ASSERT(capi_log_contains("TLS Library: None"));
+  coap_show_tls_version(COAP_LOG_DEBUG); /* below the current level */
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  capi_log_capture_stop();
+}
+
+void register_tls_library(void) {
+  static const capi_test_t tests[] = {
+      {"is_supported answers", test_supported_answers},
+      {"library version", test_library_version},
+      {"version and support strings", test_strings},
+      {"small and NULL buffers", test_small_and_null_buffers},
+      {"coap_show_tls_version logs", test_show_version_logs},
+      {NULL, NULL}};
+  capi_add_suite("tls_library", tests);
+}

@@ -1,0 +1,3 @@
+//! Sockets and, later, DTLS/TLS.
+
+pub mod random;
