@@ -26,7 +26,7 @@ CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
 CFLAGS_TEST := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
 
-.PHONY: all lib header area-headers check check-deps check-rust check-header check-capi \
+.PHONY: examples demo check-interop bench bench-pdu all lib header area-headers check check-deps check-rust check-header check-capi \
         check-abi check-install check-valgrind install uninstall clean FORCE
 
 all: lib
@@ -55,7 +55,7 @@ $(LIB): $(STATIC) libcoap-3.map
 	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libcoap-3-openssl.so
 
-check: check-deps lib check-rust check-header check-abi check-install check-valgrind
+check: check-deps lib check-rust check-header check-abi check-install check-interop check-valgrind
 
 check-deps:
 	@tools/ensure-deps
@@ -86,6 +86,35 @@ check-valgrind: check-deps $(CAPI_BIN)
 	LD_LIBRARY_PATH=$(abspath $(BUILD)) valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  $(CAPI_BIN)
+
+EXAMPLES := $(BUILD)/examples/server $(BUILD)/examples/client
+
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(BUILD)/examples
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -o $@ $< -L$(BUILD) -lcoap-3-openssl \
+	  -Wl,-rpath,$(abspath $(BUILD))
+
+# The README's "run it": our example server and client talking on loopback.
+demo: examples
+	@port=$$((40000 + $$$$ % 20000)); \
+	$(BUILD)/examples/server -A 127.0.0.1 -p $$port & pid=$$!; sleep 0.3; \
+	echo "GET coap://127.0.0.1:$$port/time"; $(BUILD)/examples/client coap://127.0.0.1:$$port/time; \
+	echo "PUT coap://127.0.0.1:$$port/data"; $(BUILD)/examples/client -m put -e 'Hello, CoAP' coap://127.0.0.1:$$port/data; \
+	echo "GET coap://127.0.0.1:$$port/data"; $(BUILD)/examples/client coap://127.0.0.1:$$port/data; \
+	echo "GET coap://127.0.0.1:$$port/.well-known/core"; $(BUILD)/examples/client coap://127.0.0.1:$$port/.well-known/core; \
+	kill $$pid
+
+check-interop: examples
+	capi-tests/interop.sh
+
+# Benchmarks are measurements, not tests: they print ratios against Debian's
+# libcoap running the same program, and never fail on speed.
+bench: bench-pdu
+
+bench-pdu: lib
+	bench/run-pdu-bench.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/coap3

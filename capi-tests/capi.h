@@ -13,6 +13,8 @@ void register_string(void);
 void register_encode(void);
 void register_address(void);
 void register_mem(void);
+void register_pdu(void);
+void register_session(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

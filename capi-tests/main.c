@@ -53,6 +53,8 @@ int main(void) {
   register_encode();
   register_address();
   register_mem();
+  register_pdu();
+  register_session();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();
   failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -110,6 +110,45 @@ typedef struct {
 
 #define TICKS_PER_SECOND 1000
 
+/*
+ libcoap's default idle-session timeout, in seconds.
+ */
+#define DEFAULT_SESSION_TIMEOUT 300
+
+#define SERVER_SESSION_NEW 16385
+
+#define SERVER_SESSION_DEL 16386
+
+#define BAD_PACKET 20481
+
+#define MSG_RETRANSMITTED 20482
+
+#define TOO_MANY_RETRIES 0
+
+#define NOT_DELIVERABLE 1
+
+#define RST 2
+
+/*
+ coap_request_t codes 1..=7 (GET .. iPATCH).
+ */
+#define METHODS 7
+
+/*
+ libcoap's default MTU: the payload room of an IPv6 minimum MTU path.
+ */
+#define DEFAULT_MTU 1152
+
+/*
+ How many recent exchanges a session remembers for duplicate detection.
+ */
+#define DEDUP_SLOTS 8
+
+/*
+ Bytes of `sun_path` in libcoap's `coap_sockaddr_un`, NUL included.
+ */
+#define UNIX_PATH_MAX 26
+
 #define COAP_MAX_STR_CONST_FUNC 2
 
 #define COAP_URI_SCHEME_SECURE_MASK 1
@@ -448,6 +487,11 @@ typedef struct {
 #define FILTER_LONG 2
 
 /*
+ MAX_LATENCY of RFC 7252 §4.8.2, in ms.
+ */
+#define MAX_LATENCY_MS 100000
+
+/*
  Longest host accepted (DNS names are at most 255 bytes).
  */
 #define MAX_HOST 255
@@ -702,59 +746,6 @@ typedef enum coap_memory_tag_t {
   COAP_COSE = 28,
 } coap_memory_tag_t;
 
-typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
-
-typedef int (*coap_rand_func_t)(void *out, size_t len);
-
-typedef uint64_t coap_tick_t;
-
-typedef time_t coap_time_t;
-
-typedef struct coap_tls_version_t {
-  uint64_t version;
-  coap_tls_library_t type;
-  uint64_t built_version;
-} coap_tls_version_t;
-
-/*
- An option number.
- */
-typedef uint16_t OptNum;
-
-typedef int64_t coap_tick_diff_t;
-
-typedef int coap_fd_t;
-
-typedef uint16_t coap_socket_flags_t;
-
-typedef unsigned int coap_print_status_t;
-
-/*
- A message id, or `COAP_INVALID_MID` (-1). A newtype so the boundary helper
- knows its failure value.
- */
-typedef int coap_mid_t;
-
-typedef struct coap_string_t {
-  size_t length;
-  uint8_t *s;
-} coap_string_t;
-
-typedef struct coap_str_const_t {
-  size_t length;
-  const uint8_t *s;
-} coap_str_const_t;
-
-typedef struct coap_binary_t {
-  size_t length;
-  uint8_t *s;
-} coap_binary_t;
-
-typedef struct coap_bin_const_t {
-  size_t length;
-  const uint8_t *s;
-} coap_bin_const_t;
-
 /*
  An AF_UNIX address with libcoap's shorter path (fits coap_address_t).
  */
@@ -775,46 +766,33 @@ typedef struct coap_address_t {
   union coap_address_t_addr addr;
 } coap_address_t;
 
-typedef struct coap_addr_tuple_t {
-  struct coap_address_t remote;
-  struct coap_address_t local;
-} coap_addr_tuple_t;
-
-typedef struct coap_addr_info_t {
-  struct coap_addr_info_t *next;
-  coap_uri_scheme_t scheme;
-  coap_proto_t proto;
-  struct coap_address_t addr;
-} coap_addr_info_t;
-
-typedef struct coap_option_t {
-  uint16_t delta;
+typedef struct coap_bin_const_t {
   size_t length;
-  const uint8_t *value;
-} coap_option_t;
+  const uint8_t *s;
+} coap_bin_const_t;
 
-typedef struct coap_optlist_t {
-  struct coap_optlist_t *next;
-  uint16_t number;
+typedef struct coap_dtls_cpsk_info_t {
+  struct coap_bin_const_t identity;
+  struct coap_bin_const_t key;
+} coap_dtls_cpsk_info_t;
+
+typedef struct coap_str_const_t {
   size_t length;
-  uint8_t *data;
-} coap_optlist_t;
+  const uint8_t *s;
+} coap_str_const_t;
 
-/*
- The deprecated key/length option header of libcoap's old API.
- */
-typedef struct coap_option {
-  uint16_t key;
-  unsigned int length;
-} coap_option;
+typedef const struct coap_dtls_cpsk_info_t *(*coap_dtls_ih_callback_t)(struct coap_str_const_t *hint,
+                                                                       coap_session_t *coap_session,
+                                                                       void *arg);
 
-typedef struct coap_uri_t {
-  struct coap_str_const_t host;
-  uint16_t port;
-  struct coap_str_const_t path;
-  struct coap_str_const_t query;
-  coap_uri_scheme_t scheme;
-} coap_uri_t;
+typedef struct coap_dtls_cpsk_t {
+  uint8_t version;
+  uint8_t reserved[7];
+  coap_dtls_ih_callback_t validate_ih_call_back;
+  void *ih_call_back_arg;
+  char *client_sni;
+  struct coap_dtls_cpsk_info_t psk_info;
+} coap_dtls_cpsk_t;
 
 typedef int (*coap_dtls_cn_callback_t)(const char *cn,
                                        const uint8_t *asn1_public_cert,
@@ -894,53 +872,59 @@ typedef struct coap_dtls_pki_t {
   struct coap_dtls_key_t pki_key;
 } coap_dtls_pki_t;
 
-typedef struct coap_dtls_cpsk_info_t {
-  struct coap_bin_const_t identity;
-  struct coap_bin_const_t key;
-} coap_dtls_cpsk_info_t;
-
-typedef const struct coap_dtls_cpsk_info_t *(*coap_dtls_ih_callback_t)(struct coap_str_const_t *hint,
-                                                                       coap_session_t *coap_session,
-                                                                       void *arg);
-
-typedef struct coap_dtls_cpsk_t {
-  uint8_t version;
-  uint8_t reserved[7];
-  coap_dtls_ih_callback_t validate_ih_call_back;
-  void *ih_call_back_arg;
-  char *client_sni;
-  struct coap_dtls_cpsk_info_t psk_info;
-} coap_dtls_cpsk_t;
-
-typedef struct coap_dtls_spsk_info_t {
-  struct coap_bin_const_t hint;
-  struct coap_bin_const_t key;
-} coap_dtls_spsk_info_t;
-
-typedef const struct coap_bin_const_t *(*coap_dtls_id_callback_t)(struct coap_bin_const_t *identity,
-                                                                  coap_session_t *coap_session,
-                                                                  void *arg);
-
-typedef const struct coap_dtls_spsk_info_t *(*coap_dtls_psk_sni_callback_t)(const char *sni,
-                                                                            coap_session_t *coap_session,
-                                                                            void *arg);
-
-typedef struct coap_dtls_spsk_t {
-  uint8_t version;
-  uint8_t reserved[7];
-  coap_dtls_id_callback_t validate_id_call_back;
-  void *id_call_back_arg;
-  coap_dtls_psk_sni_callback_t validate_sni_call_back;
-  void *sni_call_back_arg;
-  struct coap_dtls_spsk_info_t psk_info;
-} coap_dtls_spsk_t;
-
 typedef struct coap_fixed_point_t {
   uint16_t integer_part;
   uint16_t fractional_part;
 } coap_fixed_point_t;
 
-typedef int (*coap_event_handler_t)(coap_session_t *session, coap_event_t event);
+typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
+
+typedef struct coap_optlist_t {
+  struct coap_optlist_t *next;
+  uint16_t number;
+  size_t length;
+  uint8_t *data;
+} coap_optlist_t;
+
+/*
+ A message id, or `COAP_INVALID_MID` (-1). A newtype so the boundary helper
+ knows its failure value.
+ */
+typedef int coap_mid_t;
+
+typedef struct coap_option_t {
+  uint16_t delta;
+  size_t length;
+  const uint8_t *value;
+} coap_option_t;
+
+typedef int (*coap_rand_func_t)(void *out, size_t len);
+
+typedef uint64_t coap_tick_t;
+
+typedef time_t coap_time_t;
+
+typedef struct coap_tls_version_t {
+  uint64_t version;
+  coap_tls_library_t type;
+  uint64_t built_version;
+} coap_tls_version_t;
+
+typedef struct coap_string_t {
+  size_t length;
+  uint8_t *s;
+} coap_string_t;
+
+typedef struct coap_binary_t {
+  size_t length;
+  uint8_t *s;
+} coap_binary_t;
+
+typedef void (*coap_method_handler_t)(coap_resource_t *resource,
+                                      coap_session_t *session,
+                                      const coap_pdu_t *request,
+                                      const struct coap_string_t *query,
+                                      coap_pdu_t *response);
 
 typedef coap_response_t (*coap_response_handler_t)(coap_session_t *session,
                                                    const coap_pdu_t *sent,
@@ -960,6 +944,74 @@ typedef void (*coap_pong_handler_t)(coap_session_t *session,
                                     const coap_pdu_t *received,
                                     coap_mid_t mid);
 
+typedef int (*coap_event_handler_t)(coap_session_t *session, coap_event_t event);
+
+typedef void (*coap_resource_release_userdata_handler_t)(void *user_data);
+
+typedef const struct coap_bin_const_t *(*coap_dtls_id_callback_t)(struct coap_bin_const_t *identity,
+                                                                  coap_session_t *coap_session,
+                                                                  void *arg);
+
+typedef struct coap_dtls_spsk_info_t {
+  struct coap_bin_const_t hint;
+  struct coap_bin_const_t key;
+} coap_dtls_spsk_info_t;
+
+typedef const struct coap_dtls_spsk_info_t *(*coap_dtls_psk_sni_callback_t)(const char *sni,
+                                                                            coap_session_t *coap_session,
+                                                                            void *arg);
+
+typedef struct coap_dtls_spsk_t {
+  uint8_t version;
+  uint8_t reserved[7];
+  coap_dtls_id_callback_t validate_id_call_back;
+  void *id_call_back_arg;
+  coap_dtls_psk_sni_callback_t validate_sni_call_back;
+  void *sni_call_back_arg;
+  struct coap_dtls_spsk_info_t psk_info;
+} coap_dtls_spsk_t;
+
+/*
+ An option number.
+ */
+typedef uint16_t OptNum;
+
+typedef int64_t coap_tick_diff_t;
+
+typedef int coap_fd_t;
+
+typedef uint16_t coap_socket_flags_t;
+
+typedef unsigned int coap_print_status_t;
+
+typedef struct coap_addr_tuple_t {
+  struct coap_address_t remote;
+  struct coap_address_t local;
+} coap_addr_tuple_t;
+
+typedef struct coap_addr_info_t {
+  struct coap_addr_info_t *next;
+  coap_uri_scheme_t scheme;
+  coap_proto_t proto;
+  struct coap_address_t addr;
+} coap_addr_info_t;
+
+/*
+ The deprecated key/length option header of libcoap's old API.
+ */
+typedef struct coap_option {
+  uint16_t key;
+  unsigned int length;
+} coap_option;
+
+typedef struct coap_uri_t {
+  struct coap_str_const_t host;
+  uint16_t port;
+  struct coap_str_const_t path;
+  struct coap_str_const_t query;
+  coap_uri_scheme_t scheme;
+} coap_uri_t;
+
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
 
 typedef void (*coap_release_large_data_t)(coap_session_t *session, void *app_ptr);
@@ -967,14 +1019,6 @@ typedef void (*coap_release_large_data_t)(coap_session_t *session, void *app_ptr
 typedef void (*coap_cache_app_data_free_callback_t)(void *data);
 
 typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
-
-typedef void (*coap_method_handler_t)(coap_resource_t *resource,
-                                      coap_session_t *session,
-                                      const coap_pdu_t *request,
-                                      const struct coap_string_t *query,
-                                      coap_pdu_t *response);
-
-typedef void (*coap_resource_release_userdata_handler_t)(void *user_data);
 
 typedef int (*coap_observe_added_t)(coap_session_t *session,
                                     coap_subscription_t *observe_key,
@@ -1099,6 +1143,166 @@ typedef int (*coap_resource_deleted_t)(coap_context_t *context,
 extern "C" {
 #endif // __cplusplus
 
+coap_context_t *coap_new_context(const struct coap_address_t *listen_addr);
+
+void coap_free_context(coap_context_t *context);
+
+void coap_set_app_data(coap_context_t *context, void *data);
+
+void *coap_get_app_data(const coap_context_t *context);
+
+void coap_context_set_max_idle_sessions(coap_context_t *context, unsigned int value);
+
+unsigned int coap_context_get_max_idle_sessions(const coap_context_t *context);
+
+void coap_context_set_max_handshake_sessions(coap_context_t *context, unsigned int value);
+
+unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *context);
+
+void coap_context_set_csm_timeout(coap_context_t *context, unsigned int value);
+
+unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
+
+void coap_context_set_session_timeout(coap_context_t *context, unsigned int value);
+
+/*
+ 0 was set means the default, which is what is reported.
+ */
+unsigned int coap_context_get_session_timeout(const coap_context_t *context);
+
+void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
+
+void coap_context_set_max_token_size(coap_context_t *context, size_t max_token_size);
+
+void coap_context_set_csm_max_message_size(coap_context_t *context, uint32_t max);
+
+void coap_context_set_block_mode(coap_context_t *context, uint8_t block_mode);
+
+int coap_context_get_coap_fd(const coap_context_t *context);
+
+coap_session_t *coap_new_client_session(coap_context_t *context,
+                                        const struct coap_address_t *local_if,
+                                        const struct coap_address_t *server,
+                                        coap_proto_t proto);
+
+coap_session_t *coap_new_client_session_psk(coap_context_t *_context,
+                                            const struct coap_address_t *_local_if,
+                                            const struct coap_address_t *_server,
+                                            coap_proto_t _proto,
+                                            const char *_identity,
+                                            const uint8_t *_key,
+                                            unsigned int _key_len);
+
+coap_session_t *coap_new_client_session_psk2(coap_context_t *_context,
+                                             const struct coap_address_t *_local_if,
+                                             const struct coap_address_t *_server,
+                                             coap_proto_t _proto,
+                                             struct coap_dtls_cpsk_t *_setup);
+
+coap_session_t *coap_new_client_session_pki(coap_context_t *_context,
+                                            const struct coap_address_t *_local_if,
+                                            const struct coap_address_t *_server,
+                                            coap_proto_t _proto,
+                                            struct coap_dtls_pki_t *_setup);
+
+coap_session_t *coap_session_reference(coap_session_t *session);
+
+void coap_session_release(coap_session_t *session);
+
+void coap_session_disconnected(coap_session_t *session, coap_nack_reason_t reason);
+
+int coap_session_set_type_client(coap_session_t *session);
+
+void coap_session_set_app_data(coap_session_t *session, void *data);
+
+void *coap_session_get_app_data(const coap_session_t *session);
+
+const struct coap_address_t *coap_session_get_addr_local(const coap_session_t *session);
+
+const struct coap_address_t *coap_session_get_addr_remote(const coap_session_t *session);
+
+/*
+ Multicast sessions are not built yet: never a multicast session.
+ */
+const struct coap_address_t *coap_session_get_addr_mcast(const coap_session_t *session);
+
+coap_context_t *coap_session_get_context(const coap_session_t *session);
+
+int coap_session_get_ifindex(const coap_session_t *session);
+
+coap_proto_t coap_session_get_proto(const coap_session_t *session);
+
+coap_session_state_t coap_session_get_state(const coap_session_t *session);
+
+coap_session_type_t coap_session_get_type(const coap_session_t *session);
+
+/*
+ Plain sessions have no TLS object: NULL, and *tls_lib set to NOTLS.
+ */
+void *coap_session_get_tls(const coap_session_t *session, coap_tls_library_t *tls_lib);
+
+const struct coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *session);
+
+const struct coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
+
+const struct coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *session);
+
+void coap_session_set_mtu(coap_session_t *session, unsigned int mtu);
+
+size_t coap_session_max_pdu_size(const coap_session_t *session);
+
+const char *coap_session_str(const coap_session_t *session);
+
+coap_session_t *coap_session_get_by_peer(const coap_context_t *context,
+                                         const struct coap_address_t *remote,
+                                         int ifindex);
+
+void coap_session_set_ack_timeout(coap_session_t *session, struct coap_fixed_point_t value);
+
+struct coap_fixed_point_t coap_session_get_ack_timeout(const coap_session_t *session);
+
+void coap_session_set_ack_random_factor(coap_session_t *session, struct coap_fixed_point_t value);
+
+struct coap_fixed_point_t coap_session_get_ack_random_factor(const coap_session_t *session);
+
+void coap_session_set_default_leisure(coap_session_t *session, struct coap_fixed_point_t value);
+
+struct coap_fixed_point_t coap_session_get_default_leisure(const coap_session_t *session);
+
+void coap_session_set_non_timeout(coap_session_t *session, struct coap_fixed_point_t value);
+
+struct coap_fixed_point_t coap_session_get_non_timeout(const coap_session_t *session);
+
+void coap_session_set_non_receive_timeout(coap_session_t *session, struct coap_fixed_point_t value);
+
+struct coap_fixed_point_t coap_session_get_non_receive_timeout(const coap_session_t *session);
+
+void coap_session_set_max_retransmit(coap_session_t *session, uint16_t value);
+
+uint16_t coap_session_get_max_retransmit(const coap_session_t *session);
+
+void coap_session_set_nstart(coap_session_t *session, uint16_t value);
+
+uint16_t coap_session_get_nstart(const coap_session_t *session);
+
+void coap_session_set_probing_rate(coap_session_t *session, uint32_t value);
+
+uint32_t coap_session_get_probing_rate(const coap_session_t *session);
+
+void coap_session_set_max_payloads(coap_session_t *session, uint16_t value);
+
+uint16_t coap_session_get_max_payloads(const coap_session_t *session);
+
+void coap_session_set_non_max_retransmit(coap_session_t *session, uint16_t value);
+
+uint16_t coap_session_get_non_max_retransmit(const coap_session_t *session);
+
+uint16_t coap_new_message_id(coap_session_t *session);
+
+void coap_session_new_token(coap_session_t *session, size_t *len, uint8_t *token);
+
+void coap_session_init_token(coap_session_t *session, size_t len, const uint8_t *data);
+
 int coap_async_is_supported(void);
 
 int coap_q_block_is_supported(void);
@@ -1146,7 +1350,112 @@ const char *coap_package_version(void);
  */
 const char *coap_package_build(void);
 
+struct coap_optlist_t *coap_new_optlist(uint16_t number, size_t length, const uint8_t *data);
+
+int coap_insert_optlist(struct coap_optlist_t **chain, struct coap_optlist_t *optlist);
+
+void coap_delete_optlist(struct coap_optlist_t *chain);
+
+int coap_add_optlist_pdu(coap_pdu_t *pdu, struct coap_optlist_t **chain);
+
 int coap_oscore_is_supported(void);
+
+coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *pdu);
+
+coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *pdu);
+
+coap_mid_t coap_pdu_get_mid(const coap_pdu_t *pdu);
+
+struct coap_bin_const_t coap_pdu_get_token(const coap_pdu_t *pdu);
+
+int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data);
+
+int coap_get_data_large(const coap_pdu_t *pdu,
+                        size_t *len,
+                        const uint8_t **data,
+                        size_t *offset,
+                        size_t *total);
+
+coap_opt_iterator_t *coap_option_iterator_init(const coap_pdu_t *pdu,
+                                               coap_opt_iterator_t *oi,
+                                               const coap_opt_filter_t *filter);
+
+coap_opt_t *coap_option_next(coap_opt_iterator_t *oi);
+
+coap_opt_t *coap_check_option(const coap_pdu_t *pdu,
+                              coap_option_num_t number,
+                              coap_opt_iterator_t *oi);
+
+uint32_t coap_opt_length(const coap_opt_t *opt);
+
+const uint8_t *coap_opt_value(const coap_opt_t *opt);
+
+size_t coap_opt_size(const coap_opt_t *opt);
+
+size_t coap_opt_parse(const coap_opt_t *opt, size_t length, struct coap_option_t *result);
+
+size_t coap_opt_setheader(coap_opt_t *opt, size_t maxlen, uint16_t delta, size_t length);
+
+size_t coap_opt_encode(coap_opt_t *opt,
+                       size_t maxlen,
+                       uint16_t delta,
+                       const uint8_t *val,
+                       size_t length);
+
+size_t coap_opt_encode_size(uint16_t delta, size_t length);
+
+void coap_option_filter_clear(coap_opt_filter_t *filter);
+
+int coap_option_filter_get(coap_opt_filter_t *filter, coap_option_num_t number);
+
+int coap_option_filter_set(coap_opt_filter_t *filter, coap_option_num_t number);
+
+int coap_option_filter_unset(coap_opt_filter_t *filter, coap_option_num_t number);
+
+coap_pdu_t *coap_pdu_init(coap_pdu_type_t typ, coap_pdu_code_t code, coap_mid_t mid, size_t size);
+
+void coap_delete_pdu(coap_pdu_t *pdu);
+
+coap_pdu_t *coap_pdu_duplicate(const coap_pdu_t *old_pdu,
+                               coap_session_t *session,
+                               size_t token_length,
+                               const uint8_t *token,
+                               coap_opt_filter_t *drop_options);
+
+int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
+
+size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len, const uint8_t *data);
+
+int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data);
+
+uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len);
+
+void coap_pdu_set_mid(coap_pdu_t *pdu, coap_mid_t mid);
+
+void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code);
+
+void coap_pdu_set_type(coap_pdu_t *pdu, coap_pdu_type_t typ);
+
+int coap_pdu_parse(coap_proto_t proto, const uint8_t *data, size_t length, coap_pdu_t *pdu);
+
+coap_pdu_t *coap_new_pdu(coap_pdu_type_t typ, coap_pdu_code_t code, coap_session_t *session);
+
+/*
+ Sends `pdu` (taking it over in every case); the message id, or
+ COAP_INVALID_MID.
+ */
+coap_mid_t coap_send(coap_session_t *session, coap_pdu_t *pdu);
+
+coap_mid_t coap_send_ack(coap_session_t *session, const coap_pdu_t *request);
+
+coap_mid_t coap_send_message_type(coap_session_t *session,
+                                  const coap_pdu_t *request,
+                                  coap_pdu_type_t typ);
+
+/*
+ A CoAP ping: an empty CON, answered by the peer's RST (pong).
+ */
+coap_mid_t coap_session_send_ping(coap_session_t *session);
 
 /*
  Fills `len` bytes at `buf`; 1 on success, 0 on failure.
@@ -1200,6 +1509,297 @@ int coap_ws_is_supported(void);
 
 int coap_wss_is_supported(void);
 
+/*
+ Zeroes `addr` and sets its size to that of the union (AF_UNSPEC).
+ */
+void coap_address_init(struct coap_address_t *addr);
+
+/*
+ Copies `src` into `dst` byte for byte.
+ */
+void coap_address_copy(struct coap_address_t *dst, const struct coap_address_t *src);
+
+/*
+ 1 when both have the same size and family and the same IP address and
+ port (IPv6 flow label and scope id are not compared) or the same Unix
+ path; 0 otherwise, always for AF_UNSPEC and unknown families.
+ */
+int coap_address_equals(const struct coap_address_t *a, const struct coap_address_t *b);
+
+/*
+ The port of an AF_INET / AF_INET6 address in host byte order (libcoap
+ returns it so, whatever its man page says); 0 for other families.
+ */
+uint16_t coap_address_get_port(const struct coap_address_t *addr);
+
+/*
+ Sets the port (given in host byte order) of an AF_INET / AF_INET6
+ address; other families are left alone.
+ */
+void coap_address_set_port(struct coap_address_t *addr, uint16_t port);
+
+/*
+ Makes `addr` the AF_UNIX address named by a URI host (`%2F` decoded to
+ `/`). 0, `addr` unchanged, when the decoded path is empty, holds a NUL
+ or does not fit sun_path with its NUL (25 bytes at most).
+ */
+int coap_address_set_unix_domain(struct coap_address_t *addr, const uint8_t *host, size_t host_len);
+
+/*
+ 1 when the URI host starts with `%2F` (either case) or `/`.
+ */
+int coap_host_is_unix_domain(const struct coap_str_const_t *host);
+
+/*
+ 1 for an IPv4 (224.0.0.0/4), IPv6 (ff00::/8) or IPv4-mapped multicast
+ address.
+ */
+int coap_is_mcast(const struct coap_address_t *addr);
+
+/*
+ 1 for 255.255.255.255 or the directed broadcast address of one of this
+ host's interfaces (looked up at most every 30 s), as IPv4 or
+ IPv4-mapped IPv6.
+ */
+int coap_is_bcast(const struct coap_address_t *addr);
+
+/*
+ 1 for an AF_UNIX address.
+ */
+int coap_is_af_unix(const struct coap_address_t *addr);
+
+/*
+ Writes the address and port as text into `buf` of `len` bytes (always
+ NUL-terminated when `len` > 0) and returns libcoap 4.3.1's result: see
+ [`engine::print_addr`]. Bad arguments give 0.
+ */
+size_t coap_print_addr(const struct coap_address_t *addr, unsigned char *buf, size_t len);
+
+/*
+ Writes the address without port into `buf` of `len` bytes and returns
+ `buf` (empty text when the buffer is too small for an IP address). NULL
+ for bad arguments.
+ */
+const char *coap_print_ip_addr(const struct coap_address_t *addr, char *buf, size_t len);
+
+/*
+ Writes `value` minimally into `buf` of `length` bytes. Returns the bytes
+ written (0 for the value 0) or 0 when `buf` is too small or NULL; the
+ buffer is not touched then.
+ */
+unsigned int coap_encode_var_safe(uint8_t *buf, size_t length, unsigned int value);
+
+/*
+ As [`coap_encode_var_safe`] for a 64-bit value.
+ */
+unsigned int coap_encode_var_safe8(uint8_t *buf, size_t length, uint64_t value);
+
+/*
+ Decodes a big-endian option value; of more than 4 bytes the last 4 count.
+ */
+unsigned int coap_decode_var_bytes(const uint8_t *buf, size_t length);
+
+/*
+ Decodes a big-endian option value; of more than 8 bytes the last 8 count.
+ */
+uint64_t coap_decode_var_bytes8(const uint8_t *buf, size_t length);
+
+/*
+ The 1-based position of the highest set bit of `i`, 0 for 0.
+ */
+int coap_fls(unsigned int i);
+
+/*
+ As [`coap_fls`] for 64 bits. A negative `i` has bit 64 set and gives 64
+ (libcoap 4.3.1 loops forever on it).
+ */
+int coap_flsll(long long i);
+
+/*
+ malloc(size). NULL (with a log line) when the memory is not there.
+ */
+void *coap_malloc_type(coap_memory_tag_t tag, size_t size);
+
+/*
+ realloc(p, size). A `size` of 0 frees `p` and returns NULL (glibc's
+ realloc does the same); on failure NULL is returned and `p` stays valid.
+ */
+void *coap_realloc_type(coap_memory_tag_t tag, void *p, size_t size);
+
+/*
+ free(p); NULL is a no-op.
+ */
+void coap_free_type(coap_memory_tag_t tag, void *p);
+
+/*
+ A string of `size` uninitialised bytes plus a NUL.
+ */
+struct coap_string_t *coap_new_string(size_t size);
+
+void coap_delete_string(struct coap_string_t *string);
+
+/*
+ A read-only copy of `size` bytes at `data`, NUL-terminated.
+ */
+struct coap_str_const_t *coap_new_str_const(const uint8_t *data, size_t size);
+
+void coap_delete_str_const(struct coap_str_const_t *string);
+
+/*
+ Wraps a C string in one of two static entries used in turn, so one call
+ may take two such arguments; the third call reuses the first entry. No
+ copy is made: `string` must outlive the use of the result. The entries
+ are per thread (libcoap's are global and not thread-safe); a result stays
+ valid while its thread lives.
+ */
+struct coap_str_const_t *coap_make_str_const(const char *string);
+
+/*
+ Binary data of `size` uninitialised bytes (a NUL follows, as a guard).
+ */
+struct coap_binary_t *coap_new_binary(size_t size);
+
+/*
+ Changes the size of `binary`, keeping the data up to the smaller size;
+ NULL `binary` allocates a new one. On failure NULL is returned and
+ `binary` is left as it was.
+ */
+struct coap_binary_t *coap_resize_binary(struct coap_binary_t *binary, size_t new_size);
+
+void coap_delete_binary(struct coap_binary_t *binary);
+
+/*
+ A read-only copy of `size` bytes at `data`, followed by a NUL.
+ */
+struct coap_bin_const_t *coap_new_bin_const(const uint8_t *data, size_t size);
+
+void coap_delete_bin_const(struct coap_bin_const_t *binary);
+
+coap_endpoint_t *coap_new_endpoint(coap_context_t *context,
+                                   const struct coap_address_t *listen_addr,
+                                   coap_proto_t proto);
+
+void coap_free_endpoint(coap_endpoint_t *endpoint);
+
+void coap_endpoint_set_default_mtu(coap_endpoint_t *endpoint, unsigned int mtu);
+
+const char *coap_endpoint_str(const coap_endpoint_t *endpoint);
+
+int coap_join_mcast_group_intf(coap_context_t *context, const char *group, const char *ifname);
+
+void coap_mcast_per_resource(coap_context_t *context);
+
+void coap_register_request_handler(coap_resource_t *resource,
+                                   coap_request_t method,
+                                   coap_method_handler_t handler);
+
+/*
+ The old name of coap_register_request_handler (coap_deprecated(3)).
+ */
+void coap_register_handler(coap_resource_t *resource,
+                           coap_request_t method,
+                           coap_method_handler_t handler);
+
+void coap_register_response_handler(coap_context_t *context, coap_response_handler_t handler);
+
+void coap_register_nack_handler(coap_context_t *context, coap_nack_handler_t handler);
+
+void coap_register_ping_handler(coap_context_t *context, coap_ping_handler_t handler);
+
+void coap_register_pong_handler(coap_context_t *context, coap_pong_handler_t handler);
+
+void coap_register_event_handler(coap_context_t *context, coap_event_handler_t handler);
+
+int coap_io_process(coap_context_t *ctx, uint32_t timeout_ms);
+
+/*
+ Extra descriptors are for builds without epoll; with epoll (this one) the
+ application waits on coap_context_get_coap_fd() instead, as libcoap says.
+ */
+int coap_io_process_with_fds(coap_context_t *ctx,
+                             uint32_t timeout_ms,
+                             int _nfds,
+                             fd_set *_readfds,
+                             fd_set *_writefds,
+                             fd_set *_exceptfds);
+
+int coap_io_pending(coap_context_t *ctx);
+
+int coap_can_exit(coap_context_t *ctx);
+
+/*
+ Milliseconds until the next timer (0: none), after running due ones.
+ */
+uint32_t coap_io_prepare_epoll(coap_context_t *ctx, coap_tick_t _now);
+
+/*
+ The events name our own epoll fd; reading it again finds what is ready.
+ */
+void coap_io_do_epoll(coap_context_t *ctx, struct epoll_event *_events, size_t _nevents);
+
+const char *coap_socket_strerror(void);
+
+/*
+ "10%" drops that share of sent datagrams; "1,3-5" drops those (1-based)
+ datagrams, counted from now.
+ */
+int coap_debug_set_packet_loss(const char *loss_level);
+
+coap_resource_t *coap_resource_init(struct coap_str_const_t *uri_path, int flags);
+
+coap_resource_t *coap_resource_unknown_init(coap_method_handler_t put_handler);
+
+coap_resource_t *coap_resource_unknown_init2(coap_method_handler_t put_handler, int flags);
+
+coap_resource_t *coap_resource_proxy_uri_init(coap_method_handler_t handler,
+                                              size_t count,
+                                              const char **names);
+
+coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t handler,
+                                               size_t count,
+                                               const char **names,
+                                               int flags);
+
+void coap_add_resource(coap_context_t *context, coap_resource_t *resource);
+
+int coap_delete_resource(coap_context_t *context, coap_resource_t *resource);
+
+coap_resource_t *coap_get_resource_from_uri_path(coap_context_t *context,
+                                                 struct coap_str_const_t *uri_path);
+
+struct coap_str_const_t *coap_resource_get_uri_path(coap_resource_t *resource);
+
+void coap_resource_set_userdata(coap_resource_t *resource, void *data);
+
+void *coap_resource_get_userdata(coap_resource_t *resource);
+
+void coap_resource_set_mode(coap_resource_t *resource, int mode);
+
+void coap_resource_release_userdata_handler(coap_context_t *context,
+                                            coap_resource_release_userdata_handler_t callback);
+
+coap_attr_t *coap_add_attr(coap_resource_t *resource,
+                           struct coap_str_const_t *name,
+                           struct coap_str_const_t *value,
+                           int flags);
+
+coap_attr_t *coap_find_attr(coap_resource_t *resource, struct coap_str_const_t *name);
+
+struct coap_str_const_t *coap_attr_get_value(coap_attr_t *attribute);
+
+int coap_context_set_psk(coap_context_t *context,
+                         const char *_hint,
+                         const uint8_t *_key,
+                         size_t _key_len);
+
+int coap_context_set_psk2(coap_context_t *context, struct coap_dtls_spsk_t *_setup);
+
+int coap_context_set_pki(coap_context_t *context, const struct coap_dtls_pki_t *_setup);
+
+int coap_context_set_pki_root_cas(coap_context_t *context,
+                                  const char *_ca_file,
+                                  const char *_ca_dir);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -1212,29 +1812,15 @@ int coap_wss_is_supported(void);
 #ifdef __cplusplus
 extern "C" {
 #endif
-coap_attr_t *coap_add_attr(coap_resource_t *, coap_str_const_t *, coap_str_const_t *, int);
 int coap_add_block(coap_pdu_t *, size_t, const uint8_t *, unsigned int, unsigned char);
 int coap_add_block_b_data(coap_pdu_t *, size_t, const uint8_t *, coap_block_b_t *);
-int coap_add_data(coap_pdu_t *, size_t, const uint8_t *);
-uint8_t *coap_add_data_after(coap_pdu_t *, size_t);
 void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
 int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
 int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
-size_t coap_add_option(coap_pdu_t *, coap_option_num_t, size_t, const uint8_t *);
-int coap_add_optlist_pdu(coap_pdu_t *, coap_optlist_t **);
-void coap_add_resource(coap_context_t *, coap_resource_t *);
-int coap_add_token(coap_pdu_t *, size_t, const uint8_t *);
-void coap_address_copy(coap_address_t *, const coap_address_t *);
-int coap_address_equals(const coap_address_t *, const coap_address_t *);
-uint16_t coap_address_get_port(const coap_address_t *);
-void coap_address_init(coap_address_t *);
-void coap_address_set_port(coap_address_t *, uint16_t);
-int coap_address_set_unix_domain(coap_address_t *, const uint8_t *, size_t);
 void *coap_async_get_app_data(const coap_async_t *);
 void coap_async_set_app_data(coap_async_t *, void *);
 void coap_async_set_delay(coap_async_t *, coap_tick_t);
 void coap_async_trigger(coap_async_t *);
-coap_str_const_t *coap_attr_get_value(coap_attr_t *);
 coap_binary_t *coap_block_build_body(coap_binary_t *, size_t, const uint8_t *, size_t, size_t);
 coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
 coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
@@ -1244,220 +1830,56 @@ coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *, const coap_pdu_t *, 
 const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
 int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
 void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
-int coap_can_exit(coap_context_t *);
 int coap_cancel_observe(coap_session_t *, coap_binary_t *, coap_pdu_type_t);
-coap_opt_t *coap_check_option(const coap_pdu_t *, coap_option_num_t, coap_opt_iterator_t *);
 void coap_clear_event_handler(coap_context_t *);
 coap_uri_t *coap_clone_uri(const coap_uri_t *);
-int coap_context_get_coap_fd(const coap_context_t *);
 uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
-unsigned int coap_context_get_csm_timeout(const coap_context_t *);
-unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *);
-unsigned int coap_context_get_max_idle_sessions(const coap_context_t *);
-unsigned int coap_context_get_session_timeout(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
-void coap_context_set_block_mode(coap_context_t *, uint8_t);
-void coap_context_set_csm_max_message_size(coap_context_t *, uint32_t);
-void coap_context_set_csm_timeout(coap_context_t *, unsigned int);
-void coap_context_set_keepalive(coap_context_t *, unsigned int);
-void coap_context_set_max_handshake_sessions(coap_context_t *, unsigned int);
-void coap_context_set_max_idle_sessions(coap_context_t *, unsigned int);
-void coap_context_set_max_token_size(coap_context_t *, size_t);
-int coap_context_set_pki(coap_context_t *, const coap_dtls_pki_t *);
-int coap_context_set_pki_root_cas(coap_context_t *, const char *, const char *);
-int coap_context_set_psk(coap_context_t *, const char *, const uint8_t *, size_t);
-int coap_context_set_psk2(coap_context_t *, coap_dtls_spsk_t *);
-void coap_context_set_session_timeout(coap_context_t *, unsigned int);
 int coap_debug_send_packet(void);
-int coap_debug_set_packet_loss(const char *);
-unsigned int coap_decode_var_bytes(const uint8_t *, size_t);
-uint64_t coap_decode_var_bytes8(const uint8_t *, size_t);
-void coap_delete_bin_const(coap_bin_const_t *);
-void coap_delete_binary(coap_binary_t *);
 void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
 void coap_delete_cache_key(coap_cache_key_t *);
-void coap_delete_optlist(coap_optlist_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_delete_pdu(coap_pdu_t *);
-int coap_delete_resource(coap_context_t *, coap_resource_t *);
-void coap_delete_str_const(coap_str_const_t *);
-void coap_delete_string(coap_string_t *);
 void coap_delete_uri(coap_uri_t *);
-unsigned int coap_encode_var_safe(uint8_t *, size_t, unsigned int);
-unsigned int coap_encode_var_safe8(uint8_t *, size_t, uint64_t);
-void coap_endpoint_set_default_mtu(coap_endpoint_t *, unsigned int);
-const char *coap_endpoint_str(const coap_endpoint_t *);
 coap_async_t *coap_find_async(coap_session_t *, coap_bin_const_t);
-coap_attr_t *coap_find_attr(coap_resource_t *, coap_str_const_t *);
-int coap_fls(unsigned int);
-int coap_flsll(long long int);
 void coap_free_address_info(coap_addr_info_t *);
 void coap_free_async(coap_session_t *, coap_async_t *);
-void coap_free_context(coap_context_t *);
-void coap_free_endpoint(coap_endpoint_t *);
-void coap_free_type(coap_memory_tag_t, void *);
-void *coap_get_app_data(const coap_context_t *);
 uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_get_block(const coap_pdu_t *, coap_option_num_t, coap_block_t *);
 int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num_t, coap_block_b_t *);
-int coap_get_data(const coap_pdu_t *, size_t *, const uint8_t **);
-int coap_get_data_large(const coap_pdu_t *, size_t *, const uint8_t **, size_t *, size_t *);
 coap_string_t *coap_get_query(const coap_pdu_t *);
-coap_resource_t *coap_get_resource_from_uri_path(coap_context_t *, coap_str_const_t *);
 coap_string_t *coap_get_uri_path(const coap_pdu_t *);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
-int coap_host_is_unix_domain(const coap_str_const_t *);
-int coap_insert_optlist(coap_optlist_t **, coap_optlist_t *);
-void coap_io_do_epoll(coap_context_t *, struct epoll_event *, size_t);
 void coap_io_do_io(coap_context_t *, coap_tick_t);
-int coap_io_pending(coap_context_t *);
-unsigned int coap_io_prepare_epoll(coap_context_t *, coap_tick_t);
 unsigned int coap_io_prepare_io(coap_context_t *, coap_socket_t **, unsigned int, unsigned int *, coap_tick_t);
-int coap_io_process(coap_context_t *, uint32_t);
-int coap_io_process_with_fds(coap_context_t *, uint32_t, int, fd_set *, fd_set *, fd_set *);
-int coap_is_af_unix(const coap_address_t *);
-int coap_is_bcast(const coap_address_t *);
-int coap_is_mcast(const coap_address_t *);
-int coap_join_mcast_group_intf(coap_context_t *, const char *, const char *);
-coap_str_const_t *coap_make_str_const(const char *);
-void *coap_malloc_type(coap_memory_tag_t, size_t);
-void coap_mcast_per_resource(coap_context_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
-coap_bin_const_t *coap_new_bin_const(const uint8_t *, size_t);
-coap_binary_t *coap_new_binary(size_t);
 coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);
-coap_session_t *coap_new_client_session(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t);
 coap_session_t *coap_new_client_session_oscore(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *, coap_oscore_conf_t *);
-coap_session_t *coap_new_client_session_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *);
-coap_session_t *coap_new_client_session_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, const char *, const uint8_t *, unsigned int);
-coap_session_t *coap_new_client_session_psk2(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *);
-coap_context_t *coap_new_context(const coap_address_t *);
-coap_endpoint_t *coap_new_endpoint(coap_context_t *, const coap_address_t *, coap_proto_t);
 coap_pdu_t *coap_new_error_response(const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
-uint16_t coap_new_message_id(coap_session_t *);
-coap_optlist_t *coap_new_optlist(uint16_t, size_t, const uint8_t *);
 coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
 int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-coap_pdu_t *coap_new_pdu(coap_pdu_type_t, coap_pdu_code_t, coap_session_t *);
-coap_str_const_t *coap_new_str_const(const uint8_t *, size_t);
-coap_string_t *coap_new_string(size_t);
 coap_uri_t *coap_new_uri(const uint8_t *, unsigned int);
 unsigned int coap_opt_block_num(const coap_opt_t *);
-size_t coap_opt_encode(coap_opt_t *, size_t, uint16_t, const uint8_t *, size_t);
-size_t coap_opt_encode_size(uint16_t, size_t);
-uint32_t coap_opt_length(const coap_opt_t *);
-size_t coap_opt_parse(const coap_opt_t *, size_t, coap_option_t *);
-size_t coap_opt_setheader(coap_opt_t *, size_t, uint16_t, size_t);
-size_t coap_opt_size(const coap_opt_t *);
-const uint8_t *coap_opt_value(const coap_opt_t *);
-void coap_option_filter_clear(coap_opt_filter_t *);
-int coap_option_filter_get(coap_opt_filter_t *, coap_option_num_t);
-int coap_option_filter_set(coap_opt_filter_t *, coap_option_num_t);
-int coap_option_filter_unset(coap_opt_filter_t *, coap_option_num_t);
-coap_opt_iterator_t *coap_option_iterator_init(const coap_pdu_t *, coap_opt_iterator_t *, const coap_opt_filter_t *);
-coap_opt_t *coap_option_next(coap_opt_iterator_t *);
-coap_pdu_t *coap_pdu_duplicate(const coap_pdu_t *, coap_session_t *, size_t, const uint8_t *, coap_opt_filter_t *);
-coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *);
-coap_mid_t coap_pdu_get_mid(const coap_pdu_t *);
-coap_bin_const_t coap_pdu_get_token(const coap_pdu_t *);
-coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *);
-coap_pdu_t *coap_pdu_init(coap_pdu_type_t, coap_pdu_code_t, coap_mid_t, size_t);
-int coap_pdu_parse(coap_proto_t, const uint8_t *, size_t, coap_pdu_t *);
-void coap_pdu_set_code(coap_pdu_t *, coap_pdu_code_t);
-void coap_pdu_set_mid(coap_pdu_t *, coap_mid_t);
-void coap_pdu_set_type(coap_pdu_t *, coap_pdu_type_t);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
 void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
-size_t coap_print_addr(const coap_address_t *, unsigned char *, size_t);
-const char *coap_print_ip_addr(const coap_address_t *, char *, size_t);
 coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, size_t *, size_t *);
-void *coap_realloc_type(coap_memory_tag_t, void *, size_t);
 coap_async_t *coap_register_async(coap_session_t *, const coap_pdu_t *, coap_tick_t);
-void coap_register_event_handler(coap_context_t *, coap_event_handler_t);
-void coap_register_handler(coap_resource_t *, coap_request_t, coap_method_handler_t);
-void coap_register_nack_handler(coap_context_t *, coap_nack_handler_t);
 void coap_register_option(coap_context_t *, uint16_t);
-void coap_register_ping_handler(coap_context_t *, coap_ping_handler_t);
-void coap_register_pong_handler(coap_context_t *, coap_pong_handler_t);
-void coap_register_request_handler(coap_resource_t *, coap_request_t, coap_method_handler_t);
-void coap_register_response_handler(coap_context_t *, coap_response_handler_t);
-coap_binary_t *coap_resize_binary(coap_binary_t *, size_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-coap_str_const_t *coap_resource_get_uri_path(coap_resource_t *);
-void *coap_resource_get_userdata(coap_resource_t *);
-coap_resource_t *coap_resource_init(coap_str_const_t *, int);
 int coap_resource_notify_observers(coap_resource_t *, const coap_string_t *);
-coap_resource_t *coap_resource_proxy_uri_init(coap_method_handler_t, size_t, const char **);
-coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t, size_t, const char **, int);
-void coap_resource_release_userdata_handler(coap_context_t *, coap_resource_release_userdata_handler_t);
 int coap_resource_set_dirty(coap_resource_t *, const coap_string_t *);
 void coap_resource_set_get_observable(coap_resource_t *, int);
-void coap_resource_set_mode(coap_resource_t *, int);
-void coap_resource_set_userdata(coap_resource_t *, void *);
-coap_resource_t *coap_resource_unknown_init(coap_method_handler_t);
-coap_resource_t *coap_resource_unknown_init2(coap_method_handler_t, int);
 const char *coap_response_phrase(unsigned char);
-coap_mid_t coap_send(coap_session_t *, coap_pdu_t *);
-coap_mid_t coap_send_ack(coap_session_t *, const coap_pdu_t *);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
-coap_mid_t coap_send_message_type(coap_session_t *, const coap_pdu_t *, coap_pdu_type_t);
-void coap_session_disconnected(coap_session_t *, coap_nack_reason_t);
-coap_fixed_point_t coap_session_get_ack_random_factor(const coap_session_t *);
-coap_fixed_point_t coap_session_get_ack_timeout(const coap_session_t *);
-const coap_address_t *coap_session_get_addr_local(const coap_session_t *);
-const coap_address_t *coap_session_get_addr_mcast(const coap_session_t *);
-const coap_address_t *coap_session_get_addr_remote(const coap_session_t *);
-void *coap_session_get_app_data(const coap_session_t *);
-coap_session_t *coap_session_get_by_peer(const coap_context_t *, const coap_address_t *, int);
-coap_context_t *coap_session_get_context(const coap_session_t *);
-coap_fixed_point_t coap_session_get_default_leisure(const coap_session_t *);
-int coap_session_get_ifindex(const coap_session_t *);
-uint16_t coap_session_get_max_payloads(const coap_session_t *);
-uint16_t coap_session_get_max_retransmit(const coap_session_t *);
-uint16_t coap_session_get_non_max_retransmit(const coap_session_t *);
-coap_fixed_point_t coap_session_get_non_receive_timeout(const coap_session_t *);
-coap_fixed_point_t coap_session_get_non_timeout(const coap_session_t *);
-uint16_t coap_session_get_nstart(const coap_session_t *);
-uint32_t coap_session_get_probing_rate(const coap_session_t *);
-coap_proto_t coap_session_get_proto(const coap_session_t *);
-const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *);
-const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *);
-const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *);
-coap_session_state_t coap_session_get_state(const coap_session_t *);
-void *coap_session_get_tls(const coap_session_t *, coap_tls_library_t *);
-coap_session_type_t coap_session_get_type(const coap_session_t *);
-void coap_session_init_token(coap_session_t *, size_t, const uint8_t *);
-size_t coap_session_max_pdu_size(const coap_session_t *);
-void coap_session_new_token(coap_session_t *, size_t *, uint8_t *);
-coap_session_t *coap_session_reference(coap_session_t *);
-void coap_session_release(coap_session_t *);
-coap_mid_t coap_session_send_ping(coap_session_t *);
-void coap_session_set_ack_random_factor(coap_session_t *, coap_fixed_point_t);
-void coap_session_set_ack_timeout(coap_session_t *, coap_fixed_point_t);
-void coap_session_set_app_data(coap_session_t *, void *);
-void coap_session_set_default_leisure(coap_session_t *, coap_fixed_point_t);
-void coap_session_set_max_payloads(coap_session_t *, uint16_t);
-void coap_session_set_max_retransmit(coap_session_t *, uint16_t);
-void coap_session_set_mtu(coap_session_t *, unsigned int);
 void coap_session_set_no_observe_cancel(coap_session_t *);
-void coap_session_set_non_max_retransmit(coap_session_t *, uint16_t);
-void coap_session_set_non_receive_timeout(coap_session_t *, coap_fixed_point_t);
-void coap_session_set_non_timeout(coap_session_t *, coap_fixed_point_t);
-void coap_session_set_nstart(coap_session_t *, uint16_t);
-void coap_session_set_probing_rate(coap_session_t *, uint32_t);
-int coap_session_set_type_client(coap_session_t *);
-const char *coap_session_str(const coap_session_t *);
-void coap_set_app_data(coap_context_t *, void *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 void coap_show_pdu(coap_log_t, const coap_pdu_t *);
-const char *coap_socket_strerror(void);
 int coap_split_path(const uint8_t *, size_t, unsigned char *, size_t *);
 int coap_split_proxy_uri(const uint8_t *, size_t, coap_uri_t *);
 int coap_split_query(const uint8_t *, size_t, unsigned char *, size_t *);

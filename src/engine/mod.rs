@@ -2,4 +2,10 @@
 //! library-wide state (clock, random numbers).
 
 pub mod clock;
+pub mod pdu;
 pub mod prng;
+pub mod context;
+pub mod resource;
+pub mod session;
+pub mod slab;
+pub mod address;

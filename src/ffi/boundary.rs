@@ -80,10 +80,10 @@ pub fn null_arg(func: &str, arg: &str) {
 /// to a live, properly aligned object of that type.
 #[allow(unused_macros)]
 macro_rules! arg_ref {
-    ($func:literal, $p:expr) => {
+    ($func:expr, $p:expr) => {
         arg_ref!($func, $p, else $crate::ffi::boundary::Failure::failure())
     };
-    ($func:literal, $p:expr, else $fail:expr) => {{
+    ($func:expr, $p:expr, else $fail:expr) => {{
         let p = $p;
         // SAFETY: non-NULL pointers passed through the API must point to a
         // live object of the declared type (the C contract of every export).
@@ -99,10 +99,10 @@ macro_rules! arg_ref {
 
 /// As [`arg_ref!`], for a mutable reference.
 macro_rules! arg_mut {
-    ($func:literal, $p:expr) => {
+    ($func:expr, $p:expr) => {
         arg_mut!($func, $p, else $crate::ffi::boundary::Failure::failure())
     };
-    ($func:literal, $p:expr, else $fail:expr) => {{
+    ($func:expr, $p:expr, else $fail:expr) => {{
         let p = $p;
         // SAFETY: as in arg_ref!; the caller also guarantees no other
         // reference to the object is in use during the call.
@@ -121,10 +121,10 @@ macro_rules! arg_mut {
 /// failure value like [`arg_ref!`].
 #[allow(unused_macros)]
 macro_rules! arg_bytes {
-    ($func:literal, $data:expr, $len:expr) => {
+    ($func:expr, $data:expr, $len:expr) => {
         arg_bytes!($func, $data, $len, else $crate::ffi::boundary::Failure::failure())
     };
-    ($func:literal, $data:expr, $len:expr, else $fail:expr) => {{
+    ($func:expr, $data:expr, $len:expr, else $fail:expr) => {{
         let (data, len): (*const u8, usize) = ($data, $len);
         if data.is_null() {
             if len != 0 {

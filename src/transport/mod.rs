@@ -1,3 +1,5 @@
-//! Sockets and, later, DTLS/TLS.
+//! Sockets, the event loop and OS interfaces (and, later, DTLS/TLS).
 
+pub mod poller;
 pub mod random;
+pub mod udp;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Interop over loopback with Debian's libcoap 4.3.1 programs, both ways:
+# Debian's coap-client-openssl against our example server, and our example
+# client against Debian's coap-server-openssl. Every request is bounded in
+# time. Prints "interop: N passed, M failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/build/examples
+export LD_LIBRARY_PATH=$top/build
+if ! command -v coap-client-openssl >/dev/null || ! command -v coap-server-openssl >/dev/null; then
+  echo "interop: Debian's libcoap3-bin is not installed; skipped"
+  exit 0
+fi
+base=$((20000 + RANDOM % 20000))
+ours=$base deb=$((base + 1)) deb6=$((base + 2))
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; }
+trap cleanup EXIT
+"$bin/server" -A :: -p $ours & pids+=($!)
+# Debian's server on its own library (not ours): unset the library path.
+env -u LD_LIBRARY_PATH coap-server-openssl -A 127.0.0.1 -p $deb >/dev/null 2>&1 & pids+=($!)
+env -u LD_LIBRARY_PATH coap-server-openssl -A ::1 -p $deb6 >/dev/null 2>&1 & pids+=($!)
+sleep 0.5
+
+passed=0 failed=0
+# check NAME PATTERN COMMAND...: passes when the output (stdout+stderr)
+# matches the extended regex PATTERN.
+check() {
+  local name=$1 pattern=$2 out
+  shift 2
+  out=$(timeout 20 "$@" 2>&1)
+  if grep -Eq -- "$pattern" <<<"$out"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s\n  command: %s\n  output: %s\n' "$name" "$*" "$out"
+  fi
+}
+dc() { env -u LD_LIBRARY_PATH coap-client-openssl "$@"; }
+oc() { "$bin/client" "$@"; }
+
+# Debian's client -> our server.
+check "deb client GET /" "Example server" dc coap://127.0.0.1:$ours/
+check "deb client GET /time" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8}$" dc coap://127.0.0.1:$ours/time
+check "deb client PUT /data" "^$" dc -m put -e hello coap://127.0.0.1:$ours/data
+check "deb client GET /data" "^hello$" dc coap://127.0.0.1:$ours/data
+check "deb client DELETE /data" "^$" dc -m delete coap://127.0.0.1:$ours/data
+check "deb client GET deleted /data" "4\.04" dc coap://127.0.0.1:$ours/data
+check "deb client GET unknown path" "4\.04 Not Found" dc coap://127.0.0.1:$ours/nope
+check "deb client POST without handler" "4\.05" dc -m post coap://127.0.0.1:$ours/time
+check "deb client NON GET" "Example server" dc -N coap://127.0.0.1:$ours/
+check "deb client IPv6 GET" "Example server" dc "coap://[::1]:$ours/"
+check "deb client .well-known/core" '</time>;rt="ticks"' dc coap://127.0.0.1:$ours/.well-known/core
+check "deb client query" "^[0-9]+$" dc "coap://127.0.0.1:$ours/time?ticks"
+check "deb client retransmits (first datagram lost)" "Example server" dc -l 1 coap://127.0.0.1:$ours/
+
+# Our client -> Debian's server.
+check "our client GET /" "test server made with libcoap" oc coap://127.0.0.1:$deb/
+check "our client GET /time" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8}$" oc coap://127.0.0.1:$deb/time
+check "our client PUT /example_data" "^$" oc -m put -e xyzzy coap://127.0.0.1:$deb/example_data
+check "our client GET /example_data" "^xyzzy$" oc coap://127.0.0.1:$deb/example_data
+check "our client DELETE /example_data" "^$" oc -m delete coap://127.0.0.1:$deb/example_data
+check "our client GET unknown path" "4\.04 Not Found" oc coap://127.0.0.1:$deb/nope
+check "our client NON GET" "test server made with libcoap" oc -N coap://127.0.0.1:$deb/
+check "our client IPv6 GET" "test server made with libcoap" oc "coap://[::1]:$deb6/"
+check "our client .well-known/core" '</time>;' oc coap://127.0.0.1:$deb/.well-known/core
+check "our client retransmits (first datagram lost)" "test server made with libcoap" oc -L 1 coap://127.0.0.1:$deb/
+check "our client NACK when nobody answers" "NACK" oc -L 100% -w 60 coap://127.0.0.1:$deb/
+
+echo "interop: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

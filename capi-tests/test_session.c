@@ -1,0 +1,459 @@
+/* A client and a server context in one process over loopback UDP:
+ * requests, responses, error responses, retransmission, reference counts,
+ * and the re-entrant calls callbacks may make (coap_session(3),
+ * coap_context(3), coap_handler(3), coap_resource(3), coap_io(3)). */
+#include "capi.h"
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint16_t port;
+static coap_context_t *server;
+static coap_context_t *client;
+static coap_session_t *session;
+static int responses, nacks, last_code, pongs, events;
+static coap_nack_reason_t last_nack;
+static char last_body[256];
+
+static void make_addr(coap_address_t *a, uint16_t p) {
+  coap_address_init(a);
+  a->addr.sin.sin_family = AF_INET;
+  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a->addr.sin.sin_port = htons(p);
+  a->size = sizeof(struct sockaddr_in);
+}
+
+static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  (void)r;
+  (void)s;
+  (void)req;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  if (q)
+    coap_add_data(resp, q->length, q->s);
+  else
+    coap_add_data(resp, 5, (const uint8_t *)"hello");
+}
+
+static void hnd_silent(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                       coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q, (void)resp; /* code stays 0.00: empty ACK */
+}
+
+static int self_deleted;
+static void hnd_delete_self(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                            coap_pdu_t *resp) {
+  (void)req, (void)q;
+  self_deleted = coap_delete_resource(coap_session_get_context(s), r);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_DELETED);
+}
+
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                   const coap_mid_t mid) {
+  const uint8_t *data;
+  size_t len;
+  (void)s, (void)sent, (void)mid;
+  responses++;
+  last_code = coap_pdu_get_code(received);
+  last_body[0] = '\0';
+  if (coap_get_data(received, &len, &data) && len < sizeof(last_body)) {
+    memcpy(last_body, data, len);
+    last_body[len] = '\0';
+  }
+  return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason, const coap_mid_t mid) {
+  (void)s, (void)sent, (void)mid;
+  nacks++;
+  last_nack = reason;
+}
+
+static void on_pong(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
+  (void)s, (void)received, (void)mid;
+  pongs++;
+}
+
+static int on_event(coap_session_t *s, const coap_event_t event) {
+  (void)s, (void)event;
+  events++;
+  return 0;
+}
+
+/* Runs both contexts until `*counter` reaches `want` or ~3 s pass. */
+static int pump(int *counter, int want) {
+  for (int i = 0; i < 300 && *counter < want; i++) {
+    if (server)
+      coap_io_process(server, 5);
+    if (client)
+      coap_io_process(client, 5);
+  }
+  return *counter >= want;
+}
+
+static coap_pdu_t *request(coap_pdu_type_t type, coap_pdu_code_t code, const char *path, const char *query) {
+  coap_pdu_t *pdu = coap_new_pdu(type, code, session);
+  uint8_t token[8];
+  size_t tlen;
+  coap_session_new_token(session, &tlen, token);
+  coap_add_token(pdu, tlen, token);
+  if (path)
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path), (const uint8_t *)path);
+  if (query)
+    coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(query), (const uint8_t *)query);
+  return pdu;
+}
+
+static int setup(void) {
+  coap_address_t a;
+  coap_resource_t *r;
+  port = (uint16_t)(20000 + getpid() % 20000);
+  make_addr(&a, port);
+  server = coap_new_context(&a);
+  if (!server)
+    return 1;
+  r = coap_resource_init(coap_make_str_const("hello"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_hello);
+  coap_register_request_handler(r, COAP_REQUEST_PUT, hnd_silent);
+  coap_add_attr(r, coap_make_str_const("rt"), coap_make_str_const("\"greeting\""), 0);
+  coap_add_resource(server, r);
+  r = coap_resource_init(coap_make_str_const("gone"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_DELETE, hnd_delete_self);
+  coap_add_resource(server, r);
+  client = coap_new_context(NULL);
+  coap_register_response_handler(client, on_response);
+  coap_register_nack_handler(client, on_nack);
+  coap_register_pong_handler(client, on_pong);
+  coap_register_event_handler(server, on_event);
+  make_addr(&a, port);
+  session = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  return session ? 0 : 1;
+}
+
+static int teardown(void) {
+  coap_session_release(session);
+  coap_free_context(client);
+  coap_free_context(server);
+  client = server = NULL;
+  return 0;
+}
+
+static void test_get_piggybacked(void) {
+  responses = 0;
+  CU_ASSERT(coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL)) != COAP_INVALID_MID);
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_STRING_EQUAL(last_body, "hello");
+  CU_ASSERT(events >= 1); /* COAP_EVENT_SERVER_SESSION_NEW */
+}
+
+static void test_non_and_query(void) {
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, "hello", "a=1"));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_STRING_EQUAL(last_body, "a=1");
+}
+
+static void test_error_responses(void) {
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "nothing-here", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_STRING_EQUAL(last_body, "Not Found");
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, "hello", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_ALLOWED);
+  /* An unknown critical option (65001 is odd: critical) gets 4.02. */
+  responses = 0;
+  {
+    coap_pdu_t *pdu = request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL);
+    coap_add_option(pdu, 65001, 1, (const uint8_t *)"x");
+    coap_send(session, pdu);
+  }
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_BAD_OPTION);
+}
+
+static void test_well_known_core(void) {
+  responses = 0;
+  {
+    coap_pdu_t *pdu = request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, ".well-known", NULL);
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"core");
+    coap_send(session, pdu);
+  }
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(last_body, "</hello>;rt=\"greeting\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(last_body, "</gone>"));
+  responses = 0;
+  {
+    coap_pdu_t *pdu = request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, ".well-known", "rt=greeting");
+    /* Uri-Path must precede Uri-Query: insert keeps the order right. */
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"core");
+    coap_send(session, pdu);
+  }
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_STRING_EQUAL(last_body, "</hello>;rt=\"greeting\"");
+}
+
+static void test_empty_ack_then_nothing(void) {
+  /* PUT handler leaves the code at 0.00: the library sends an empty ACK,
+   * the client's CON is acknowledged and no response is delivered. */
+  responses = 0;
+  nacks = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, "hello", NULL));
+  pump(&responses, 1);
+  CU_ASSERT_EQUAL(responses, 0);
+  CU_ASSERT_EQUAL(nacks, 0);
+  CU_ASSERT_EQUAL(coap_io_pending(client), 0);
+}
+
+static void test_handler_deletes_its_resource(void) {
+  coap_resource_t *r;
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "gone", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(self_deleted, 1);
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
+  r = coap_get_resource_from_uri_path(server, coap_make_str_const("gone"));
+  CU_ASSERT_PTR_NULL(r);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "gone", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+}
+
+static void test_ping_pong(void) {
+  pongs = 0;
+  CU_ASSERT(coap_session_send_ping(session) != COAP_INVALID_MID);
+  CU_ASSERT(pump(&pongs, 1));
+}
+
+static void test_retransmission_under_loss(void) {
+  coap_fixed_point_t fast = {0, 100};
+  responses = 0;
+  coap_session_set_ack_timeout(session, fast);
+  CU_ASSERT_EQUAL(coap_session_get_ack_timeout(session).fractional_part, 100);
+  /* The client's first datagram is lost: the CON is sent again. */
+  CU_ASSERT_EQUAL(coap_debug_set_packet_loss("1"), 1);
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  CU_ASSERT(pump(&responses, 1));
+  CU_ASSERT_STRING_EQUAL(last_body, "hello");
+  coap_debug_set_packet_loss("0%");
+  coap_session_set_ack_timeout(session, COAP_DEFAULT_ACK_TIMEOUT);
+}
+
+static void test_too_many_retries(void) {
+  coap_fixed_point_t fast = {0, 20};
+  nacks = 0;
+  coap_session_set_ack_timeout(session, fast);
+  coap_session_set_max_retransmit(session, 2);
+  coap_debug_set_packet_loss("100%");
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  CU_ASSERT(pump(&nacks, 1));
+  CU_ASSERT_EQUAL(last_nack, COAP_NACK_TOO_MANY_RETRIES);
+  coap_debug_set_packet_loss("0%");
+  coap_session_set_ack_timeout(session, COAP_DEFAULT_ACK_TIMEOUT);
+  coap_session_set_max_retransmit(session, 4);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_debug_set_packet_loss("lots"), 0);
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  capi_log_capture_stop();
+}
+
+static void test_recovery_parameters(void) {
+  coap_fixed_point_t bad = {1, 1000};
+  CU_ASSERT_EQUAL(coap_session_get_max_retransmit(session), COAP_DEFAULT_MAX_RETRANSMIT);
+  CU_ASSERT_EQUAL(coap_session_get_nstart(session), COAP_DEFAULT_NSTART);
+  CU_ASSERT_EQUAL(coap_session_get_ack_random_factor(session).integer_part, 1);
+  CU_ASSERT_EQUAL(coap_session_get_ack_random_factor(session).fractional_part, 500);
+  capi_log_capture_start();
+  coap_session_set_ack_timeout(session, bad);
+  coap_session_set_nstart(session, 0);
+  CU_ASSERT_EQUAL(capi_log_calls, 2);
+  capi_log_capture_stop();
+  CU_ASSERT_EQUAL(coap_session_get_ack_timeout(session).integer_part, 2);
+  CU_ASSERT_EQUAL(coap_session_get_nstart(session), 1);
+}
+
+static void test_session_accessors(void) {
+  const coap_address_t *remote = coap_session_get_addr_remote(session);
+  coap_tls_library_t lib = COAP_TLS_LIBRARY_OPENSSL;
+  int data = 7;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(remote);
+  CU_ASSERT_EQUAL(ntohs(remote->addr.sin.sin_port), port);
+  CU_ASSERT_PTR_NOT_NULL(coap_session_get_addr_local(session));
+  CU_ASSERT_PTR_NULL(coap_session_get_addr_mcast(session));
+  CU_ASSERT_PTR_EQUAL(coap_session_get_context(session), client);
+  CU_ASSERT_EQUAL(coap_session_get_proto(session), COAP_PROTO_UDP);
+  CU_ASSERT_EQUAL(coap_session_get_type(session), COAP_SESSION_TYPE_CLIENT);
+  CU_ASSERT_EQUAL(coap_session_get_state(session), COAP_SESSION_STATE_ESTABLISHED);
+  CU_ASSERT_PTR_NULL(coap_session_get_tls(session, &lib));
+  CU_ASSERT_EQUAL(lib, COAP_TLS_LIBRARY_NOTLS);
+  coap_session_set_app_data(session, &data);
+  CU_ASSERT_PTR_EQUAL(coap_session_get_app_data(session), &data);
+  CU_ASSERT_EQUAL(coap_session_max_pdu_size(session), COAP_DEFAULT_MTU);
+  CU_ASSERT_PTR_NOT_NULL(strstr(coap_session_str(session), " UDP"));
+  CU_ASSERT(coap_context_get_coap_fd(client) >= 0);
+  CU_ASSERT_EQUAL(coap_context_get_session_timeout(client), 300);
+  coap_context_set_max_idle_sessions(server, 5);
+  CU_ASSERT_EQUAL(coap_context_get_max_idle_sessions(server), 5);
+}
+
+static void test_reference_counts(void) {
+  coap_address_t a;
+  coap_session_t *s;
+  make_addr(&a, port);
+  s = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_PTR_EQUAL(coap_session_reference(s), s); /* 2 */
+  coap_session_release(s);                           /* 1 */
+  CU_ASSERT_EQUAL(coap_session_get_type(s), COAP_SESSION_TYPE_CLIENT);
+  coap_session_release(s); /* 0: freed */
+  capi_log_capture_start();
+  coap_session_release(s); /* released more often than referenced */
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  CU_ASSERT_EQUAL(coap_session_get_type(s), 0);
+  CU_ASSERT_EQUAL(coap_send(s, coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 0)), COAP_INVALID_MID);
+  CU_ASSERT(capi_log_calls >= 3);
+  capi_log_capture_stop();
+  CU_ASSERT_PTR_NULL(coap_new_client_session(client, NULL, NULL, COAP_PROTO_UDP));
+  CU_ASSERT_PTR_NULL(coap_new_client_session(client, NULL, &a, COAP_PROTO_DTLS));
+  CU_ASSERT_PTR_NULL(coap_new_client_session_psk2(client, NULL, &a, COAP_PROTO_DTLS, NULL));
+}
+
+/* Callbacks that release their session or free their context. */
+static coap_session_t *doomed;
+static int doomed_responses;
+static coap_response_t release_in_handler(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                          const coap_mid_t mid) {
+  (void)sent, (void)received, (void)mid;
+  doomed_responses++;
+  coap_session_release(s); /* the last reference, inside the callback */
+  coap_session_release(s); /* and once too often: refused */
+  return COAP_RESPONSE_OK;
+}
+
+static void test_release_session_in_handler(void) {
+  coap_address_t a;
+  coap_context_t *ctx = coap_new_context(NULL);
+  make_addr(&a, port);
+  coap_register_response_handler(ctx, release_in_handler);
+  doomed = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  {
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, doomed);
+    coap_add_token(pdu, 1, (const uint8_t *)"d");
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+    coap_send(doomed, pdu);
+  }
+  capi_log_capture_start();
+  for (int i = 0; i < 300 && !doomed_responses; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(ctx, 5);
+  }
+  capi_log_capture_stop();
+  CU_ASSERT_EQUAL(doomed_responses, 1);
+  CU_ASSERT_EQUAL(coap_session_get_type(doomed), 0); /* gone after the callback */
+  coap_free_context(ctx);
+}
+
+static coap_context_t *freed_ctx;
+static int free_ctx_calls;
+static coap_response_t free_context_in_handler(coap_session_t *s, const coap_pdu_t *sent,
+                                               const coap_pdu_t *received, const coap_mid_t mid) {
+  (void)sent, (void)received, (void)mid;
+  free_ctx_calls++;
+  coap_free_context(coap_session_get_context(s));
+  return COAP_RESPONSE_OK;
+}
+
+static void test_free_context_in_handler(void) {
+  coap_address_t a;
+  coap_session_t *s;
+  freed_ctx = coap_new_context(NULL);
+  make_addr(&a, port);
+  coap_register_response_handler(freed_ctx, free_context_in_handler);
+  s = coap_new_client_session(freed_ctx, NULL, &a, COAP_PROTO_UDP);
+  {
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
+    coap_add_token(pdu, 1, (const uint8_t *)"f");
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+    coap_send(s, pdu);
+  }
+  for (int i = 0; i < 300 && !free_ctx_calls; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(freed_ctx, 5);
+  }
+  CU_ASSERT_EQUAL(free_ctx_calls, 1);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_io_process(freed_ctx, COAP_IO_NO_WAIT), -1); /* freed */
+  CU_ASSERT_EQUAL(coap_session_get_type(s), 0);
+  CU_ASSERT(capi_log_calls >= 2);
+  capi_log_capture_stop();
+}
+
+static int chained;
+static coap_response_t send_from_handler(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                         const coap_mid_t mid) {
+  (void)sent, (void)received, (void)mid;
+  if (chained++ == 0) {
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+    coap_add_token(pdu, 1, (const uint8_t *)"c");
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+    CU_ASSERT(coap_send(s, pdu) != COAP_INVALID_MID);
+    CU_ASSERT_EQUAL(coap_io_process(coap_session_get_context(s), COAP_IO_NO_WAIT), -1);
+  }
+  return COAP_RESPONSE_OK;
+}
+
+static void test_send_from_handler(void) {
+  chained = 0;
+  coap_register_response_handler(client, send_from_handler);
+  capi_log_capture_start();
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  pump(&chained, 2);
+  capi_log_capture_stop();
+  CU_ASSERT_EQUAL(chained, 2);
+  coap_register_response_handler(client, on_response);
+}
+
+static void test_bad_handles(void) {
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_io_process(NULL, COAP_IO_NO_WAIT), -1);
+  CU_ASSERT_PTR_NULL(coap_new_endpoint(NULL, NULL, COAP_PROTO_UDP));
+  CU_ASSERT_PTR_NULL(coap_new_endpoint(server, NULL, COAP_PROTO_UDP));
+  CU_ASSERT_PTR_NULL(coap_session_reference(NULL));
+  CU_ASSERT_PTR_NULL(coap_session_get_context(NULL));
+  CU_ASSERT_EQUAL(coap_session_get_ifindex(NULL), -1);
+  coap_free_context(NULL);
+  coap_session_release(NULL);
+  coap_free_endpoint(NULL);
+  CU_ASSERT_EQUAL(coap_delete_resource(server, NULL), 0);
+  CU_ASSERT(capi_log_calls >= 6);
+  capi_log_capture_stop();
+}
+
+void register_session(void) {
+  static const capi_test_t tests[] = {
+      {"GET with a piggybacked response", test_get_piggybacked},
+      {"NON request with a query", test_non_and_query},
+      {"4.04, 4.05 and 4.02 from the library", test_error_responses},
+      {"/.well-known/core and filters", test_well_known_core},
+      {"empty ACK when the handler sets no code", test_empty_ack_then_nothing},
+      {"handler deletes its own resource", test_handler_deletes_its_resource},
+      {"ping and pong", test_ping_pong},
+      {"retransmission under packet loss", test_retransmission_under_loss},
+      {"NACK after too many retries", test_too_many_retries},
+      {"recovery parameters", test_recovery_parameters},
+      {"session accessors", test_session_accessors},
+      {"reference counts", test_reference_counts},
+      {"release the session inside its handler", test_release_session_in_handler},
+      {"free the context inside a handler", test_free_context_in_handler},
+      {"send from a handler; coap_io_process refused there", test_send_from_handler},
+      {"bad handles", test_bad_handles},
+      {NULL, NULL}};
+  CU_pSuite suite = CU_add_suite("session", setup, teardown);
+  for (const capi_test_t *t = tests; t->name; t++)
+    CU_add_test(suite, t->name, t->fn);
+}

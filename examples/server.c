@@ -1,0 +1,158 @@
+/*
+ * A small CoAP server on the libcoap-3 API: "/" (a greeting), "/time"
+ * (the current time), "/data" (GET, PUT, DELETE a stored body) and the
+ * library's own /.well-known/core.
+ *
+ *   server [-A address] [-p port] [-v level]
+ */
+#include <coap3/coap.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t quit;
+static void on_signal(int sig) { (void)sig; quit = 1; }
+
+static uint8_t data[1024];
+static size_t data_len;
+static int have_data;
+
+static void get_root(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  static const char text[] = "Example server on the libcoap-3 API (Rust drop-in)";
+  uint8_t buf[4];
+  (void)r, (void)s, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT,
+                  coap_encode_var_safe(buf, sizeof(buf), COAP_MEDIATYPE_TEXT_PLAIN), buf);
+  coap_add_data(resp, sizeof(text) - 1, (const uint8_t *)text);
+}
+
+static void get_time(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  char text[64];
+  time_t now = time(NULL);
+  struct tm tm;
+  size_t len;
+  uint8_t buf[4];
+  (void)r, (void)s, (void)req;
+  if (q && q->length == 5 && memcmp(q->s, "ticks", 5) == 0)
+    len = (size_t)snprintf(text, sizeof(text), "%lld", (long long)now);
+  else
+    len = strftime(text, sizeof(text), "%b %d %H:%M:%S", gmtime_r(&now, &tm));
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT,
+                  coap_encode_var_safe(buf, sizeof(buf), COAP_MEDIATYPE_TEXT_PLAIN), buf);
+  coap_add_option(resp, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof(buf), 1), buf);
+  coap_add_data(resp, len, (const uint8_t *)text);
+}
+
+static void get_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  if (!have_data) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
+    return;
+  }
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, data_len, data);
+}
+
+static void put_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  const uint8_t *body;
+  size_t len = 0;
+  (void)r, (void)s, (void)q;
+  if (!coap_get_data(req, &len, &body))
+    len = 0;
+  if (len > sizeof(data)) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+    return;
+  }
+  coap_pdu_set_code(resp, have_data ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_CREATED);
+  if (len)
+    memcpy(data, body, len);
+  data_len = len;
+  have_data = 1;
+}
+
+static void delete_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  have_data = 0;
+  data_len = 0;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_DELETED);
+}
+
+static int resolve(const char *host, const char *port, coap_address_t *out) {
+  struct addrinfo hints, *res;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  if (getaddrinfo(host, port, &hints, &res) != 0)
+    return 0;
+  coap_address_init(out);
+  out->size = (socklen_t)res->ai_addrlen;
+  memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  const char *host = "::", *port = "5683";
+  coap_context_t *ctx;
+  coap_address_t listen;
+  coap_resource_t *r;
+  int opt;
+
+  coap_startup();
+  while ((opt = getopt(argc, argv, "A:p:v:")) != -1) {
+    switch (opt) {
+    case 'A': host = optarg; break;
+    case 'p': port = optarg; break;
+    case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
+    default:
+      fprintf(stderr, "usage: %s [-A address] [-p port] [-v level]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!resolve(host, port, &listen)) {
+    fprintf(stderr, "cannot use address %s port %s\n", host, port);
+    return 1;
+  }
+  ctx = coap_new_context(NULL);
+  if (!ctx || !coap_new_endpoint(ctx, &listen, COAP_PROTO_UDP)) {
+    fprintf(stderr, "cannot listen on [%s]:%s\n", host, port);
+    return 1;
+  }
+
+  r = coap_resource_init(NULL, 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, get_root);
+  coap_add_resource(ctx, r);
+
+  r = coap_resource_init(coap_make_str_const("time"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, get_time);
+  coap_add_attr(r, coap_make_str_const("rt"), coap_make_str_const("\"ticks\""), 0);
+  coap_add_attr(r, coap_make_str_const("title"), coap_make_str_const("\"Internal Clock\""), 0);
+  coap_add_resource(ctx, r);
+
+  r = coap_resource_init(coap_make_str_const("data"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, get_data);
+  coap_register_request_handler(r, COAP_REQUEST_PUT, put_data);
+  coap_register_request_handler(r, COAP_REQUEST_DELETE, delete_data);
+  coap_add_resource(ctx, r);
+
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  while (!quit)
+    if (coap_io_process(ctx, 1000) < 0)
+      break;
+  coap_free_context(ctx);
+  coap_cleanup();
+  return 0;
+}

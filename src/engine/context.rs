@@ -1,0 +1,1019 @@
+//! The context of coap_context(3): endpoints, sessions, resources, timers
+//! and the event loop. Application callbacks never run in here: what the
+//! application must hear about is queued as an [`Event`], which the FFI
+//! layer delivers once no borrow of the context is alive (so callbacks may
+//! call back into any API function).
+use super::clock;
+use super::resource::{Found, Resources, WELL_KNOWN};
+use super::session::{Pending, Role, Route, Session};
+use super::slab::{Id, Slab};
+use crate::proto::msg::{self, MsgType, TOKEN_DEFAULT_MAX};
+use crate::proto::option::{self, OptCheck};
+use crate::proto::pdu::Pdu;
+use crate::proto::wire::{self, ParseError};
+use crate::transport::poller::Poller;
+use crate::transport::udp::Udp;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Largest UDP datagram we accept.
+const RX_BUFFER: usize = 65536;
+/// libcoap's default idle-session timeout, in seconds.
+pub const DEFAULT_SESSION_TIMEOUT: u32 = 300;
+
+/// Values of coap_event_t the engine raises.
+pub mod event {
+    pub const SERVER_SESSION_NEW: u32 = 16385;
+    pub const SERVER_SESSION_DEL: u32 = 16386;
+    pub const BAD_PACKET: u32 = 20481;
+    pub const MSG_RETRANSMITTED: u32 = 20482;
+}
+
+/// Values of coap_nack_reason_t the engine raises.
+pub mod nack {
+    pub const TOO_MANY_RETRIES: u32 = 0;
+    pub const NOT_DELIVERABLE: u32 = 1;
+    pub const RST: u32 = 2;
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub max_idle_sessions: u32,
+    /// Seconds; 0 means the default of 300.
+    pub session_timeout: u32,
+    pub keepalive: u32,
+    pub csm_timeout: u32,
+    pub max_handshake_sessions: u32,
+    pub max_token_size: usize,
+    pub block_mode: u32,
+    pub csm_max_message_size: u32,
+    /// coap_mcast_per_resource(): multicast handling follows resource flags.
+    pub mcast_per_resource: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_idle_sessions: 0,
+            session_timeout: 0,
+            keepalive: 0,
+            csm_timeout: 0,
+            max_handshake_sessions: 0,
+            max_token_size: TOKEN_DEFAULT_MAX,
+            block_mode: 0,
+            csm_max_message_size: 0,
+            mcast_per_resource: false,
+        }
+    }
+}
+
+/// What the application must be told, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// A request for a resource handler; the FFI layer calls the handler and
+    /// then [`Context::finish_request`].
+    Request { session: Id, resource: Id, handler: usize, request: Pdu, response: Pdu },
+    Response { session: Id, sent: Option<Pdu>, received: Pdu },
+    Nack { session: Id, sent: Option<Pdu>, reason: u32, mid: u16 },
+    Ping { session: Id, received: Pdu },
+    Pong { session: Id, received: Pdu },
+    Session { session: Id, event: u32 },
+}
+
+impl Event {
+    pub fn session(&self) -> Id {
+        match self {
+            Event::Request { session, .. }
+            | Event::Response { session, .. }
+            | Event::Nack { session, .. }
+            | Event::Ping { session, .. }
+            | Event::Pong { session, .. }
+            | Event::Session { session, .. } => *session,
+        }
+    }
+}
+
+enum Owner {
+    Endpoint(Id),
+    Session(Id),
+}
+
+struct Socket {
+    udp: Udp,
+    owner: Owner,
+}
+
+#[derive(Debug)]
+pub struct Endpoint {
+    socket: Id,
+    pub local: SocketAddr,
+    pub mtu: usize,
+    /// The C handle's address (opaque token for the FFI layer).
+    pub handle: usize,
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendError {
+    NoSession,
+    Encode,
+    Io(io::ErrorKind),
+}
+
+/// Result of releasing a session reference.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Released {
+    /// Still referenced, or idle in its endpoint's pool.
+    Kept,
+    /// Freed: the FFI layer releases this handle.
+    Freed(usize),
+    /// It was not referenced: nothing done.
+    NotReferenced,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Retransmit(u16),
+    Reap,
+}
+
+pub struct Context {
+    pub cfg: Config,
+    poller: Poller,
+    sockets: Slab<Socket>,
+    endpoints: Slab<Endpoint>,
+    sessions: Slab<Session>,
+    peers: HashMap<(Id, SocketAddr), Id>,
+    pub resources: Resources,
+    events: VecDeque<Event>,
+    timers: BinaryHeap<Reverse<(u64, usize, TimerKind)>>,
+    rx: Vec<u8>,
+    ready: Vec<usize>,
+    /// Sessions freed by the engine itself (idle reaping) whose C handles
+    /// the FFI layer must release.
+    freed: Vec<usize>,
+}
+
+/// coap_debug_set_packet_loss(): process-wide, as in libcoap.
+struct Loss {
+    per_mille: u32,
+    /// 1-based numbers of sent datagrams to drop.
+    ranges: Vec<(u64, u64)>,
+    sent: u64,
+}
+
+static LOSS: std::sync::Mutex<Loss> = std::sync::Mutex::new(Loss { per_mille: 0, ranges: Vec::new(), sent: 0 });
+
+/// Drops `per_mille` of all sent datagrams from now on.
+pub fn set_packet_loss(per_mille: u32) {
+    let mut l = LOSS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *l = Loss { per_mille: per_mille.min(1000), ranges: Vec::new(), sent: 0 };
+}
+
+/// Drops the sent datagrams whose 1-based numbers fall in `ranges`.
+pub fn set_packet_loss_list(ranges: Vec<(u64, u64)>) {
+    let mut l = LOSS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *l = Loss { per_mille: 0, ranges, sent: 0 };
+}
+
+/// Whether the next datagram is to be dropped.
+fn lose_next() -> bool {
+    let mut l = LOSS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if l.per_mille == 0 && l.ranges.is_empty() {
+        return false;
+    }
+    l.sent += 1;
+    let n = l.sent;
+    if l.ranges.iter().any(|&(a, b)| (a..=b).contains(&n)) {
+        return true;
+    }
+    if l.per_mille == 0 {
+        return false;
+    }
+    let mut r = [0u8; 2];
+    super::prng::fill(&mut r);
+    u32::from(u16::from_be_bytes(r)) % 1000 < l.per_mille
+}
+
+fn now() -> u64 {
+    clock::ticks()
+}
+
+fn random_seed() -> [u8; 10] {
+    let mut seed = [0u8; 10];
+    if !super::prng::fill(&mut seed) {
+        log::warn!("random source failed; message ids and tokens are predictable");
+    }
+    seed
+}
+
+impl Context {
+    pub fn new() -> io::Result<Context> {
+        Ok(Context {
+            cfg: Config::default(),
+            poller: Poller::new()?,
+            sockets: Slab::default(),
+            endpoints: Slab::default(),
+            sessions: Slab::default(),
+            peers: HashMap::new(),
+            resources: Resources::default(),
+            events: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            rx: vec![0; RX_BUFFER],
+            ready: Vec::with_capacity(64),
+            freed: Vec::new(),
+        })
+    }
+
+    /// The epoll fd the application may wait on.
+    pub fn fd(&self) -> i32 {
+        self.poller.fd()
+    }
+
+    fn session_timeout_ms(&self) -> u64 {
+        let secs = if self.cfg.session_timeout == 0 { DEFAULT_SESSION_TIMEOUT } else { self.cfg.session_timeout };
+        u64::from(secs) * 1000
+    }
+
+    // ---------------------------------------------------------- endpoints
+
+    pub fn new_endpoint(&mut self, local: SocketAddr) -> io::Result<Id> {
+        let udp = Udp::bind(local)?;
+        let local = udp.local_addr()?;
+        let sock = self.sockets.insert(Socket { udp, owner: Owner::Endpoint(Id::placeholder()) });
+        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0 });
+        let registered = match self.sockets.get_mut(sock) {
+            Some(s) => {
+                s.owner = Owner::Endpoint(ep);
+                self.poller.register(&mut s.udp, sock.index())
+            }
+            None => Ok(()),
+        };
+        if let Err(e) = registered {
+            self.sockets.remove(sock);
+            self.endpoints.remove(ep);
+            return Err(e);
+        }
+        Ok(ep)
+    }
+
+    /// Joins `group` on every UDP endpoint of its address family; true if
+    /// at least one joined.
+    pub fn join_multicast(&mut self, group: std::net::IpAddr, ifindex: u32) -> bool {
+        let mut joined = false;
+        for (_, ep) in self.endpoints.iter() {
+            if ep.local.is_ipv4() != group.is_ipv4() {
+                continue;
+            }
+            if let Some(s) = self.sockets.get(ep.socket) {
+                match s.udp.join_multicast(group, ifindex) {
+                    Ok(()) => joined = true,
+                    Err(e) => log::warn!("joining {group} on {}: {e}", ep.local),
+                }
+            }
+        }
+        joined
+    }
+
+    pub fn endpoint(&self, id: Id) -> Option<&Endpoint> {
+        self.endpoints.get(id)
+    }
+
+    pub fn endpoint_mut(&mut self, id: Id) -> Option<&mut Endpoint> {
+        self.endpoints.get_mut(id)
+    }
+
+    pub fn endpoint_ids(&self) -> Vec<Id> {
+        self.endpoints.ids()
+    }
+
+    /// Frees an endpoint and its server sessions; returns the session
+    /// handles the FFI layer must release.
+    pub fn free_endpoint(&mut self, id: Id) -> Vec<usize> {
+        let Some(ep) = self.endpoints.remove(id) else { return Vec::new() };
+        if let Some(mut s) = self.sockets.remove(ep.socket) {
+            self.poller.deregister(&mut s.udp);
+        }
+        let doomed: Vec<Id> =
+            self.sessions.iter().filter(|(_, s)| s.route == Route::Endpoint(id)).map(|(sid, _)| sid).collect();
+        doomed.into_iter().filter_map(|sid| self.drop_session(sid)).collect()
+    }
+
+    // ----------------------------------------------------------- sessions
+
+    pub fn session(&self, id: Id) -> Option<&Session> {
+        self.sessions.get(id)
+    }
+
+    pub fn session_mut(&mut self, id: Id) -> Option<&mut Session> {
+        self.sessions.get_mut(id)
+    }
+
+    pub fn session_ids(&self) -> Vec<Id> {
+        self.sessions.ids()
+    }
+
+    /// A client session over its own socket, connected to `server`.
+    pub fn new_client_session(&mut self, local: Option<SocketAddr>, server: SocketAddr) -> io::Result<Id> {
+        let udp = Udp::connect(local, server)?;
+        let local = udp.local_addr()?;
+        let placeholder = Id::placeholder();
+        let sid = self.sessions.insert(Session::new(Role::Client, Route::Socket(placeholder), local, server, now(), random_seed()));
+        let sock = self.sockets.insert(Socket { udp, owner: Owner::Session(sid) });
+        let registered = match self.sockets.get_mut(sock) {
+            Some(s) => self.poller.register(&mut s.udp, sock.index()),
+            None => Ok(()),
+        };
+        if let Err(e) = registered {
+            self.sockets.remove(sock);
+            self.sessions.remove(sid);
+            return Err(e);
+        }
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.route = Route::Socket(sock);
+        }
+        Ok(sid)
+    }
+
+    pub fn reference(&mut self, id: Id) -> bool {
+        match self.sessions.get_mut(id) {
+            Some(s) => {
+                s.refcount = s.refcount.saturating_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// coap_session_release(3) semantics.
+    pub fn release(&mut self, id: Id) -> Released {
+        let Some(s) = self.sessions.get_mut(id) else { return Released::NotReferenced };
+        if s.refcount == 0 {
+            return Released::NotReferenced;
+        }
+        s.refcount -= 1;
+        if s.refcount > 0 {
+            return Released::Kept;
+        }
+        match s.role {
+            Role::Client => self.drop_session(id).map_or(Released::Kept, Released::Freed),
+            Role::Server => {
+                s.last_activity = now();
+                self.schedule_reap(id);
+                Released::Kept
+            }
+        }
+    }
+
+    /// Turns a server session into a client one (call-home); takes a reference.
+    pub fn set_type_client(&mut self, id: Id) -> bool {
+        let Some(s) = self.sessions.get_mut(id) else { return false };
+        if s.role != Role::Server {
+            return false;
+        }
+        s.role = Role::Client;
+        s.refcount = s.refcount.saturating_add(1);
+        true
+    }
+
+    /// Removes a session now, whatever its count; returns its handle.
+    fn drop_session(&mut self, id: Id) -> Option<usize> {
+        let s = self.sessions.remove(id)?;
+        match s.route {
+            Route::Socket(sock) => {
+                if let Some(mut sk) = self.sockets.remove(sock) {
+                    self.poller.deregister(&mut sk.udp);
+                }
+            }
+            Route::Endpoint(ep) => {
+                self.peers.remove(&(ep, s.remote));
+            }
+        }
+        Some(s.handle)
+    }
+
+    /// Drops queued traffic of a session (coap_session_disconnected); the
+    /// NACKs for it are queued as events.
+    pub fn disconnect(&mut self, id: Id, reason: u32) {
+        let Some(s) = self.sessions.get_mut(id) else { return };
+        let pending: Vec<Pending> = s.pending.drain(..).collect();
+        let waiting: Vec<(MsgType, Pdu)> = s.waiting.drain(..).collect();
+        s.open_requests.clear();
+        for p in pending {
+            self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason, mid: p.mid });
+        }
+        for (_, pdu) in waiting {
+            let mid = pdu.mid;
+            self.push_event(Event::Nack { session: id, sent: Some(pdu), reason, mid });
+        }
+    }
+
+    /// Handles of sessions the engine freed on its own since the last call.
+    pub fn take_freed(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.freed)
+    }
+
+    fn schedule_reap(&mut self, id: Id) {
+        let due = self.sessions.get(id).map(|s| s.last_activity + self.session_timeout_ms());
+        if let Some(due) = due {
+            self.timers.push(Reverse((due, id.index(), TimerKind::Reap)));
+        }
+    }
+
+    fn server_session(&mut self, ep: Id, remote: SocketAddr) -> Id {
+        if let Some(&id) = self.peers.get(&(ep, remote)) {
+            return id;
+        }
+        self.enforce_idle_limit();
+        let local = self.endpoints.get(ep).map_or(remote, |e| e.local);
+        let mut s = Session::new(Role::Server, Route::Endpoint(ep), local, remote, now(), random_seed());
+        if let Some(e) = self.endpoints.get(ep) {
+            s.mtu = e.mtu;
+        }
+        let id = self.sessions.insert(s);
+        self.peers.insert((ep, remote), id);
+        self.schedule_reap(id);
+        self.push_event(Event::Session { session: id, event: event::SERVER_SESSION_NEW });
+        id
+    }
+
+    /// With max_idle_sessions set, removes the least recently used idle
+    /// server session once the limit is reached.
+    fn enforce_idle_limit(&mut self) {
+        let max = self.cfg.max_idle_sessions as usize;
+        if max == 0 {
+            return;
+        }
+        let idle: Vec<(u64, Id)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.role == Role::Server && s.refcount == 0 && s.is_quiet())
+            .map(|(id, s)| (s.last_activity, id))
+            .collect();
+        if idle.len() < max {
+            return;
+        }
+        if let Some(&(_, oldest)) = idle.iter().min_by_key(|(t, _)| *t) {
+            self.reap(oldest);
+        }
+    }
+
+    fn reap(&mut self, id: Id) {
+        self.push_event(Event::Session { session: id, event: event::SERVER_SESSION_DEL });
+        // Freed after the event is delivered (see finish_event).
+        if let Some(s) = self.sessions.get_mut(id) {
+            s.established = false;
+        }
+    }
+
+    // ------------------------------------------------------------ events
+
+    /// Queues an event; the session is referenced until it is delivered.
+    fn push_event(&mut self, ev: Event) {
+        self.reference(ev.session());
+        self.events.push_back(ev);
+    }
+
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Drops the reference an event held; frees sessions that were reaped
+    /// or released meanwhile. Returns a handle to release, if any.
+    pub fn finish_event(&mut self, session: Id) -> Option<usize> {
+        match self.release(session) {
+            Released::Freed(h) => Some(h),
+            _ => {
+                let gone = self.sessions.get(session).is_some_and(|s| !s.established && s.refcount == 0);
+                if gone {
+                    self.drop_session(session)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ sending
+
+    fn transmit(&mut self, route: Route, remote: SocketAddr, data: &[u8]) -> io::Result<()> {
+        if lose_next() {
+            log::debug!("packet loss: dropping a datagram of {} bytes", data.len());
+            return Ok(());
+        }
+        let result = match route {
+            Route::Socket(sock) => match self.sockets.get(sock) {
+                Some(s) => s.udp.send(data),
+                None => return Err(io::ErrorKind::NotConnected.into()),
+            },
+            Route::Endpoint(ep) => {
+                let sock = self.endpoints.get(ep).map(|e| e.socket);
+                match sock.and_then(|s| self.sockets.get(s)) {
+                    Some(s) => s.udp.send_to(data, remote),
+                    None => return Err(io::ErrorKind::NotConnected.into()),
+                }
+            }
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                log::warn!("send buffer full: datagram of {} bytes dropped", data.len());
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a PDU on a session: CON messages are retransmitted until
+    /// acknowledged, and held back while NSTART are in flight.
+    pub fn send(&mut self, id: Id, pdu: Pdu) -> Result<u16, SendError> {
+        let now = now();
+        let s = self.sessions.get_mut(id).ok_or(SendError::NoSession)?;
+        s.last_activity = now;
+        let mid = pdu.mid;
+        if msg::code_class(pdu.code) == 0 && pdu.code != 0 && !s.open_requests.iter().any(|t| t == pdu.token()) {
+            s.open_requests.push(pdu.token().to_vec());
+        }
+        if pdu.typ == MsgType::Con && s.in_flight() >= usize::from(s.tx.nstart.max(1)) {
+            s.waiting.push_back((pdu.typ, pdu));
+            return Ok(mid);
+        }
+        self.send_now(id, pdu, now)?;
+        Ok(mid)
+    }
+
+    fn send_now(&mut self, id: Id, pdu: Pdu, now: u64) -> Result<(), SendError> {
+        let wire = wire::to_vec(&pdu, msg::Framing::Udp).map_err(|_| SendError::Encode)?;
+        let s = self.sessions.get(id).ok_or(SendError::NoSession)?;
+        let (route, remote) = (s.route, s.remote);
+        self.transmit(route, remote, &wire).map_err(|e| SendError::Io(e.kind()))?;
+        if pdu.typ == MsgType::Con {
+            let mut r = [0u8; 2];
+            super::prng::fill(&mut r);
+            let s = self.sessions.get_mut(id).ok_or(SendError::NoSession)?;
+            let first = s.tx.first_timeout(u16::from_be_bytes(r));
+            let due = now + first;
+            s.pending.push(Pending { mid: pdu.mid, token: pdu.token().to_vec(), pdu, wire, attempt: 0, first_timeout: first, due });
+            let mid = s.pending.last().map_or(0, |p| p.mid);
+            self.timers.push(Reverse((due, id.index(), TimerKind::Retransmit(mid))));
+        }
+        Ok(())
+    }
+
+    /// Sends queued messages NSTART now allows.
+    fn release_waiting(&mut self, id: Id) {
+        loop {
+            let Some(s) = self.sessions.get_mut(id) else { return };
+            if s.in_flight() >= usize::from(s.tx.nstart.max(1)) {
+                return;
+            }
+            let Some((_, pdu)) = s.waiting.pop_front() else { return };
+            let mid = pdu.mid;
+            if let Err(e) = self.send_now(id, pdu, now()) {
+                log::warn!("sending a queued message failed: {e:?}");
+                self.push_event(Event::Nack { session: id, sent: None, reason: nack::NOT_DELIVERABLE, mid });
+            }
+        }
+    }
+
+    /// Sends an empty ACK or RST for a received message id.
+    fn send_empty(&mut self, id: Id, typ: MsgType, mid: u16) {
+        let pdu = Pdu::new(typ, msg::EMPTY, mid, 0);
+        let _ = self.send_now(id, pdu, now());
+    }
+
+    /// Completes a request after its handler ran: sends the response, or an
+    /// empty ACK when the handler left the code at 0.00 on a CON request.
+    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_mid: u16, mut response: Pdu) {
+        if response.code == msg::EMPTY {
+            if request_typ == MsgType::Con {
+                self.send_empty(id, MsgType::Ack, request_mid);
+            }
+            return;
+        }
+        if request_typ == MsgType::Con && response.typ == MsgType::Ack {
+            response.mid = request_mid;
+        }
+        let wire = match wire::to_vec(&response, msg::Framing::Udp) {
+            Ok(w) => w,
+            Err(e) => {
+                log::warn!("response cannot be encoded: {e:?}");
+                return;
+            }
+        };
+        if request_typ == MsgType::Con {
+            if let Some(s) = self.sessions.get_mut(id) {
+                s.record_answer(request_mid, &wire);
+            }
+        }
+        if response.typ == MsgType::Con {
+            // A separate CON response: retransmitted like any CON.
+            if let Err(e) = self.send_now(id, response, now()) {
+                log::warn!("sending the response failed: {e:?}");
+            }
+            return;
+        }
+        let Some(s) = self.sessions.get(id) else { return };
+        let (route, remote) = (s.route, s.remote);
+        if let Err(e) = self.transmit(route, remote, &wire) {
+            log::warn!("sending the response failed: {e}");
+        }
+    }
+
+    // ---------------------------------------------------------- receiving
+
+    /// Waits up to `timeout` (None: until the next timer or datagram),
+    /// reads every ready socket and runs due timers.
+    pub fn process(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.run_timers(now());
+        let wait = if self.has_events() { Some(Duration::ZERO) } else { self.bounded_by_timers(timeout) };
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.clear();
+        let result = self.poller.wait(wait, &mut ready);
+        for &token in &ready {
+            self.drain(token);
+        }
+        self.ready = ready;
+        self.run_timers(now());
+        result
+    }
+
+    /// Milliseconds until the next timer, if any.
+    pub fn next_timer_in(&self) -> Option<u64> {
+        self.timers.peek().map(|Reverse((due, _, _))| due.saturating_sub(now()))
+    }
+
+    fn bounded_by_timers(&self, timeout: Option<Duration>) -> Option<Duration> {
+        match (timeout, self.next_timer_in()) {
+            (None, None) => None,
+            (Some(t), None) => Some(t),
+            (None, Some(ms)) => Some(Duration::from_millis(ms)),
+            (Some(t), Some(ms)) => Some(t.min(Duration::from_millis(ms))),
+        }
+    }
+
+    fn drain(&mut self, token: usize) {
+        let Some(sock) = self.sockets.id_at(token) else { return };
+        loop {
+            let mut rx = std::mem::take(&mut self.rx);
+            let got = match self.sockets.get(sock) {
+                Some(s) => s.udp.recv_from(&mut rx),
+                None => break,
+            };
+            match got {
+                Ok((n, from)) => {
+                    let owner = match self.sockets.get(sock).map(|s| &s.owner) {
+                        Some(Owner::Endpoint(ep)) => Some(Err(*ep)),
+                        Some(Owner::Session(sid)) => Some(Ok(*sid)),
+                        None => None,
+                    };
+                    if let (Some(owner), Some(data)) = (owner, rx.get(..n)) {
+                        self.on_datagram(owner, from, data);
+                    }
+                    self.rx = rx;
+                }
+                Err(e) => {
+                    self.rx = rx;
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        log::debug!("receive: {e}");
+                        if let Some(Owner::Session(sid)) = self.sockets.get(sock).map(|s| &s.owner) {
+                            let sid = *sid;
+                            if e.kind() == io::ErrorKind::ConnectionRefused {
+                                self.icmp_unreachable(sid);
+                            }
+                        }
+                    }
+                    if e.kind() == io::ErrorKind::WouldBlock || e.kind() != io::ErrorKind::Interrupted {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The peer's port is closed: pending CONs cannot be delivered.
+    fn icmp_unreachable(&mut self, id: Id) {
+        let pending: Vec<Pending> = match self.sessions.get_mut(id) {
+            Some(s) => s.pending.drain(..).collect(),
+            None => return,
+        };
+        for p in pending {
+            self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: 4, mid: p.mid });
+        }
+    }
+
+    /// `owner`: Ok(client session) or Err(endpoint).
+    fn on_datagram(&mut self, owner: Result<Id, Id>, from: SocketAddr, data: &[u8]) {
+        let pdu = match wire::parse_udp(data, self.cfg.max_token_size.max(TOKEN_DEFAULT_MAX)) {
+            Ok(p) => p,
+            Err(e) => return self.on_bad_datagram(owner, from, data, e),
+        };
+        let id = match owner {
+            Ok(sid) => sid,
+            Err(ep) => {
+                // Only requests and pings may open a server session.
+                let opens = matches!(pdu.typ, MsgType::Con | MsgType::Non)
+                    && (msg::code_class(pdu.code) == 0);
+                if !opens && !self.peers.contains_key(&(ep, from)) {
+                    log::debug!("dropping {:?} from unknown peer {from}", pdu.typ);
+                    return;
+                }
+                self.server_session(ep, from)
+            }
+        };
+        if let Some(s) = self.sessions.get_mut(id) {
+            s.last_activity = now();
+        }
+        match (pdu.typ, msg::code_class(pdu.code), pdu.code) {
+            (MsgType::Ack, _, _) => self.on_ack(id, pdu),
+            (MsgType::Rst, _, _) => self.on_rst(id, pdu),
+            (MsgType::Con, _, msg::EMPTY) => {
+                self.send_empty(id, MsgType::Rst, pdu.mid);
+                self.push_event(Event::Ping { session: id, received: pdu });
+            }
+            (MsgType::Non, _, msg::EMPTY) => {}
+            (_, 0, _) => self.on_request(id, pdu),
+            (_, 2..=5, _) => self.on_response(id, pdu),
+            _ => {
+                log::debug!("ignoring message with code {}.{:02}", pdu.code >> 5, pdu.code & 31);
+                if pdu.typ == MsgType::Con {
+                    self.send_empty(id, MsgType::Rst, pdu.mid);
+                }
+            }
+        }
+    }
+
+    /// A malformed datagram: a CON whose header we can read is rejected
+    /// with RST (RFC 7252 §4.2); anything else is dropped.
+    fn on_bad_datagram(&mut self, owner: Result<Id, Id>, from: SocketAddr, data: &[u8], e: ParseError) {
+        log::debug!("bad packet from {from}: {e:?}");
+        let id = match owner {
+            Ok(sid) => Some(sid),
+            Err(ep) => self.peers.get(&(ep, from)).copied(),
+        };
+        if let Some(sid) = id {
+            self.push_event(Event::Session { session: sid, event: event::BAD_PACKET });
+        }
+        if let [b0, _, m0, m1, ..] = *data {
+            if b0 >> 6 == 1 && (b0 >> 4) & 3 == 0 {
+                let mid = u16::from_be_bytes([m0, m1]);
+                let rst = Pdu::new(MsgType::Rst, msg::EMPTY, mid, 0);
+                if let Ok(wire) = wire::to_vec(&rst, msg::Framing::Udp) {
+                    let route = match owner {
+                        Ok(sid) => self.sessions.get(sid).map(|s| s.route),
+                        Err(ep) => Some(Route::Endpoint(ep)),
+                    };
+                    if let Some(route) = route {
+                        let _ = self.transmit(route, from, &wire);
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_pending(&mut self, id: Id, mid: u16) -> Option<Pending> {
+        let s = self.sessions.get_mut(id)?;
+        let i = s.pending.iter().position(|p| p.mid == mid)?;
+        Some(s.pending.swap_remove(i))
+    }
+
+    fn on_ack(&mut self, id: Id, pdu: Pdu) {
+        let Some(p) = self.take_pending(id, pdu.mid) else {
+            log::debug!("ACK for unknown message id {}", pdu.mid);
+            return;
+        };
+        self.release_waiting(id);
+        if pdu.code == msg::EMPTY {
+            return; // a separate response follows
+        }
+        if let Some(s) = self.sessions.get_mut(id) {
+            s.open_requests.retain(|t| t.as_slice() != pdu.token());
+        }
+        self.push_event(Event::Response { session: id, sent: Some(p.pdu), received: pdu });
+    }
+
+    fn on_rst(&mut self, id: Id, pdu: Pdu) {
+        let Some(p) = self.take_pending(id, pdu.mid) else { return };
+        self.release_waiting(id);
+        if p.pdu.code == msg::EMPTY {
+            self.push_event(Event::Pong { session: id, received: pdu });
+        } else {
+            let mid = p.mid;
+            self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::RST, mid });
+        }
+    }
+
+    fn on_response(&mut self, id: Id, pdu: Pdu) {
+        let known = self.sessions.get_mut(id).is_some_and(|s| {
+            let before = s.open_requests.len();
+            s.open_requests.retain(|t| t.as_slice() != pdu.token());
+            s.open_requests.len() != before
+        });
+        if !known {
+            log::debug!("response with unknown token");
+            if pdu.typ == MsgType::Con {
+                self.send_empty(id, MsgType::Rst, pdu.mid);
+            }
+            return;
+        }
+        if pdu.typ == MsgType::Con {
+            self.send_empty(id, MsgType::Ack, pdu.mid);
+        }
+        self.push_event(Event::Response { session: id, sent: None, received: pdu });
+    }
+
+    fn on_request(&mut self, id: Id, req: Pdu) {
+        let now = now();
+        if req.typ == MsgType::Con {
+            let Some(s) = self.sessions.get_mut(id) else { return };
+            if let Some(a) = s.answered(req.mid, now) {
+                let again = a.wire.clone();
+                let (route, remote) = (s.route, s.remote);
+                if let Some(wire) = again {
+                    log::debug!("duplicate request {}: answering again", req.mid);
+                    let _ = self.transmit(route, remote, &wire);
+                }
+                return;
+            }
+            let lifetime = s.tx.exchange_lifetime();
+            s.remember(req.mid, now + lifetime);
+        }
+        // RFC 7252 §5.4.1: an unrecognised critical option fails the request.
+        let bad_option = req
+            .options()
+            .map_while(Result::ok)
+            .find(|o| option::check(o.number, o.value.len()) == OptCheck::Unknown && option::is_critical(o.number))
+            .map(|o| o.number);
+        if let Some(n) = bad_option {
+            log::debug!("request with unknown critical option {n}");
+            return self.answer_error(id, &req, msg::BAD_OPTION);
+        }
+        let path = request_path(&req);
+        let proxied = req.option(option::PROXY_URI).is_some() || req.option(option::PROXY_SCHEME).is_some();
+        let found = if proxied {
+            self.resources.proxy.map_or(Found::NotFound, Found::Resource)
+        } else {
+            match self.resources.find(&path) {
+                Found::NotFound => self.resources.unknown.map_or(Found::NotFound, Found::Resource),
+                f => f,
+            }
+        };
+        match found {
+            Found::WellKnown if req.code == msg::GET => self.answer_well_known(id, &req),
+            Found::WellKnown => self.answer_error(id, &req, msg::code(4, 5)),
+            Found::NotFound => self.answer_error(id, &req, msg::NOT_FOUND),
+            Found::Resource(rid) => {
+                let handler = self.resources.get(rid).and_then(|r| r.handler(req.code));
+                match handler {
+                    Some(handler) => {
+                        let response = self.response_skeleton(id, &req);
+                        self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response });
+                    }
+                    None => self.answer_error(id, &req, msg::code(4, 5)),
+                }
+            }
+        }
+    }
+
+    /// The response the handler fills in: ACK (piggybacked) for CON, NON for
+    /// NON, with the request's token and code 0.00.
+    fn response_skeleton(&mut self, id: Id, req: &Pdu) -> Pdu {
+        let (typ, mid) = match req.typ {
+            MsgType::Con => (MsgType::Ack, req.mid),
+            _ => (MsgType::Non, self.sessions.get_mut(id).map_or(0, |s| s.new_mid())),
+        };
+        let max = self.sessions.get(id).map_or(0, |s| s.max_pdu_size().saturating_sub(4));
+        let mut pdu = Pdu::new(typ, msg::EMPTY, mid, max);
+        if pdu.add_token(req.token()).is_err() {
+            pdu = Pdu::new(typ, msg::EMPTY, mid, 0);
+            let _ = pdu.add_token(req.token());
+        }
+        pdu
+    }
+
+    fn answer_error(&mut self, id: Id, req: &Pdu, code: u8) {
+        let mut resp = self.response_skeleton(id, req);
+        resp.code = code;
+        let _ = resp.add_payload(response_phrase(code).as_bytes());
+        self.finish_request(id, req.typ, req.mid, resp);
+    }
+
+    fn answer_well_known(&mut self, id: Id, req: &Pdu) {
+        let query: Vec<u8> =
+            req.options().map_while(Result::ok).find(|o| o.number == option::URI_QUERY).map(|o| o.value.to_vec()).unwrap_or_default();
+        let body = self.resources.well_known(&query);
+        let mut resp = self.response_skeleton(id, req);
+        if body.is_empty() && !query.is_empty() {
+            // RFC 6690 §4.1: a filter that matches nothing gets 4.04.
+            return self.answer_error(id, req, msg::NOT_FOUND);
+        }
+        resp.code = msg::CONTENT;
+        let _ = resp.set_max_size(0);
+        let _ = resp.add_option(option::CONTENT_FORMAT, &[40]);
+        let _ = resp.add_payload(&body);
+        self.finish_request(id, req.typ, req.mid, resp);
+    }
+
+    // ------------------------------------------------------------- timers
+
+    fn run_timers(&mut self, now: u64) {
+        while let Some(&Reverse((due, index, kind))) = self.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(id) = self.sessions.id_at(index) else { continue };
+            match kind {
+                TimerKind::Retransmit(mid) => self.retransmit(id, mid, due, now),
+                TimerKind::Reap => self.check_reap(id, now),
+            }
+        }
+    }
+
+    fn retransmit(&mut self, id: Id, mid: u16, due: u64, now: u64) {
+        let Some(s) = self.sessions.get_mut(id) else { return };
+        let Some(i) = s.pending.iter().position(|p| p.mid == mid && p.due == due) else { return };
+        let max = s.tx.max_retransmit;
+        let (route, remote) = (s.route, s.remote);
+        let Some(p) = s.pending.get_mut(i) else { return };
+        if p.attempt >= max {
+            let p = s.pending.swap_remove(i);
+            log::debug!("message {mid} not acknowledged after {max} retransmissions");
+            self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
+            self.release_waiting(id);
+            return;
+        }
+        p.attempt += 1;
+        p.due = now + s.tx.timeout(p.first_timeout, p.attempt);
+        let (wire, next) = (p.wire.clone(), p.due);
+        self.timers.push(Reverse((next, id.index(), TimerKind::Retransmit(mid))));
+        if let Err(e) = self.transmit(route, remote, &wire) {
+            log::debug!("retransmission failed: {e}");
+        }
+        self.push_event(Event::Session { session: id, event: event::MSG_RETRANSMITTED });
+    }
+
+    fn check_reap(&mut self, id: Id, now: u64) {
+        let timeout = self.session_timeout_ms();
+        let Some(s) = self.sessions.get(id) else { return };
+        if s.role != Role::Server || s.refcount != 0 {
+            return; // rescheduled when released
+        }
+        let due = s.last_activity + timeout;
+        if due > now || !s.is_quiet() {
+            self.timers.push(Reverse((due.max(now + 1000), id.index(), TimerKind::Reap)));
+            return;
+        }
+        self.reap(id);
+    }
+
+    /// True when nothing is in flight or queued (coap_can_exit).
+    pub fn is_idle(&self) -> bool {
+        self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet())
+    }
+
+    /// Frees every session and endpoint (coap_free_context); returns the
+    /// session handles to release.
+    pub fn shutdown(&mut self) -> Vec<usize> {
+        let mut handles: Vec<usize> = self.session_ids().into_iter().filter_map(|id| self.drop_session(id)).collect();
+        for ep in self.endpoints.ids() {
+            handles.extend(self.free_endpoint(ep));
+        }
+        self.events.clear();
+        self.timers.clear();
+        handles
+    }
+}
+
+/// Uri-Path options joined with '/', as resources are keyed.
+pub fn request_path(req: &Pdu) -> Vec<u8> {
+    let mut path = Vec::new();
+    for o in req.options().map_while(Result::ok).filter(|o| o.number == option::URI_PATH) {
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(o.value);
+    }
+    if path == WELL_KNOWN {
+        return path;
+    }
+    path
+}
+
+/// libcoap's reason phrases, sent as the payload of library-made errors.
+pub fn response_phrase(code: u8) -> &'static str {
+    match code {
+        c if c == msg::BAD_OPTION => "Bad Option",
+        c if c == msg::NOT_FOUND => "Not Found",
+        c if c == msg::code(4, 5) => "Method Not Allowed",
+        c if c == msg::BAD_REQUEST => "Bad Request",
+        _ => "",
+    }
+}

@@ -1,0 +1,232 @@
+//! Resources of coap_resource(3) and their attributes (coap_attribute(3)):
+//! what a server offers, found by Uri-Path, listed in /.well-known/core.
+//! Request handlers are application callbacks, kept here as opaque tokens
+//! that only the FFI layer turns back into functions.
+use super::slab::{Id, Slab};
+use crate::proto::link;
+use std::collections::HashMap;
+
+/// coap_request_t codes 1..=7 (GET .. iPATCH).
+pub const METHODS: usize = 7;
+
+#[derive(Clone, Debug, Default)]
+pub struct Attr {
+    pub name: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+    pub flags: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Matched by its Uri-Path (a trailing `*` matches any suffix).
+    Path,
+    /// Handles requests for paths no resource has.
+    Unknown,
+    /// Handles requests carrying Proxy-Uri / Proxy-Scheme.
+    Proxy,
+}
+
+#[derive(Debug)]
+pub struct Resource {
+    pub kind: Kind,
+    /// Without leading '/': "" is the root resource.
+    pub path: Vec<u8>,
+    pub flags: u32,
+    pub attrs: Vec<Attr>,
+    /// Opaque handler tokens, index = method code - 1.
+    pub handlers: [usize; METHODS],
+    pub user_data: usize,
+    pub observable: bool,
+    /// Names the proxy is known by (proxy resources only).
+    pub proxy_names: Vec<Vec<u8>>,
+    /// The C handle's address (opaque token for the FFI layer).
+    pub handle: usize,
+}
+
+impl Resource {
+    pub fn new(kind: Kind, path: Vec<u8>, flags: u32) -> Resource {
+        Resource {
+            kind,
+            path,
+            flags,
+            attrs: Vec::new(),
+            handlers: [0; METHODS],
+            user_data: 0,
+            observable: false,
+            proxy_names: Vec::new(),
+            handle: 0,
+        }
+    }
+
+    /// The handler for a request code, if the resource has one.
+    pub fn handler(&self, code: u8) -> Option<usize> {
+        let i = usize::from(code).checked_sub(1)?;
+        self.handlers.get(i).copied().filter(|&h| h != 0)
+    }
+
+    pub fn attr(&self, name: &[u8]) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    fn is_wildcard(&self) -> bool {
+        self.path.last() == Some(&b'*')
+    }
+}
+
+/// What a request's path resolved to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    Resource(Id),
+    /// `/.well-known/core`, answered by the library.
+    WellKnown,
+    NotFound,
+}
+
+pub const WELL_KNOWN: &[u8] = b".well-known/core";
+
+#[derive(Default)]
+pub struct Resources {
+    all: Slab<Resource>,
+    by_path: HashMap<Vec<u8>, Id>,
+    /// Wildcard resources, longest prefix first.
+    wildcards: Vec<(Vec<u8>, Id)>,
+    pub unknown: Option<Id>,
+    pub proxy: Option<Id>,
+}
+
+impl Resources {
+    /// Adds a resource, removing (and returning) one with the same path.
+    pub fn add(&mut self, r: Resource) -> (Id, Option<Resource>) {
+        let replaced = match r.kind {
+            Kind::Path => self.by_path.get(&r.path).copied(),
+            Kind::Unknown => self.unknown,
+            Kind::Proxy => self.proxy,
+        }
+        .and_then(|old| self.remove(old));
+        let (kind, path, wild) = (r.kind, r.path.clone(), r.is_wildcard());
+        let id = self.all.insert(r);
+        match kind {
+            Kind::Path if wild => {
+                let prefix = path[..path.len() - 1].to_vec();
+                self.wildcards.push((prefix, id));
+                self.wildcards.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
+                self.by_path.insert(path, id);
+            }
+            Kind::Path => {
+                self.by_path.insert(path, id);
+            }
+            Kind::Unknown => self.unknown = Some(id),
+            Kind::Proxy => self.proxy = Some(id),
+        }
+        (id, replaced)
+    }
+
+    pub fn remove(&mut self, id: Id) -> Option<Resource> {
+        let r = self.all.remove(id)?;
+        match r.kind {
+            Kind::Path => {
+                self.by_path.remove(&r.path);
+                self.wildcards.retain(|(_, w)| *w != id);
+            }
+            Kind::Unknown => self.unknown = None,
+            Kind::Proxy => self.proxy = None,
+        }
+        Some(r)
+    }
+
+    pub fn get(&self, id: Id) -> Option<&Resource> {
+        self.all.get(id)
+    }
+
+    pub fn get_mut(&mut self, id: Id) -> Option<&mut Resource> {
+        self.all.get_mut(id)
+    }
+
+    pub fn ids(&self) -> Vec<Id> {
+        self.all.ids()
+    }
+
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// Resolves a request path (Uri-Path segments joined by '/').
+    pub fn find(&self, path: &[u8]) -> Found {
+        if let Some(&id) = self.by_path.get(path) {
+            return Found::Resource(id);
+        }
+        if path == WELL_KNOWN {
+            return Found::WellKnown;
+        }
+        match self.wildcards.iter().find(|(prefix, _)| path.starts_with(prefix)) {
+            Some(&(_, id)) => Found::Resource(id),
+            None => Found::NotFound,
+        }
+    }
+
+    /// The /.well-known/core document, filtered by the request's query.
+    pub fn well_known(&self, query: &[u8]) -> Vec<u8> {
+        let filter = if query.is_empty() { None } else { link::Filter::parse(query) };
+        let mut paths: Vec<(Vec<u8>, Vec<(Vec<u8>, Option<Vec<u8>>)>)> = self
+            .all
+            .iter()
+            .filter(|(_, r)| r.kind == Kind::Path)
+            .map(|(_, r)| {
+                let mut href = Vec::with_capacity(r.path.len() + 1);
+                href.push(b'/');
+                href.extend_from_slice(&r.path);
+                let mut attrs: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+                    r.attrs.iter().map(|a| (a.name.clone(), a.value.clone())).collect();
+                if r.observable && !attrs.iter().any(|(n, _)| n == b"obs") {
+                    attrs.push((b"obs".to_vec(), None));
+                }
+                (href, attrs)
+            })
+            .collect();
+        paths.sort();
+        let attrs: Vec<Vec<link::Attr<'_>>> = paths
+            .iter()
+            .map(|(_, a)| a.iter().map(|(n, v)| link::Attr { name: n, value: v.as_deref() }).collect())
+            .collect();
+        let links: Vec<link::Link<'_>> =
+            paths.iter().zip(&attrs).map(|((href, _), a)| link::Link { path: href, attrs: a }).collect();
+        link::write_links(&links, filter.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(path: &str) -> Resource {
+        Resource::new(Kind::Path, path.as_bytes().to_vec(), 0)
+    }
+
+    #[test]
+    fn exact_then_wildcard_then_well_known() {
+        let mut t = Resources::default();
+        let (time, _) = t.add(res("time"));
+        let (any, _) = t.add(res("a/*"));
+        let (deep, _) = t.add(res("a/b/*"));
+        assert_eq!(t.find(b"time"), Found::Resource(time));
+        assert_eq!(t.find(b"a/x"), Found::Resource(any));
+        assert_eq!(t.find(b"a/b/c"), Found::Resource(deep));
+        assert_eq!(t.find(b".well-known/core"), Found::WellKnown);
+        assert_eq!(t.find(b"nope"), Found::NotFound);
+    }
+
+    #[test]
+    fn same_path_replaces() {
+        let mut t = Resources::default();
+        let (a, _) = t.add(res("x"));
+        let (b, old) = t.add(res("x"));
+        assert!(old.is_some());
+        assert_eq!(t.find(b"x"), Found::Resource(b));
+        assert!(t.get(a).is_none());
+        assert_eq!(t.len(), 1);
+    }
+}
