@@ -206,3 +206,4 @@ mod tests {
         assert!(s.answered(19, 100).is_none());
     }
 }
+
