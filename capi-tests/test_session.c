@@ -4,6 +4,7 @@
  * coap_context(3), coap_handler(3), coap_resource(3), coap_io(3)). */
 #include "capi.h"
 #include <arpa/inet.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -418,6 +419,34 @@ static void test_send_from_handler(void) {
   coap_register_response_handler(client, on_response);
 }
 
+/* Method 2 of coap_io(3): the application waits on the epoll fd itself
+ * and calls coap_io_process(COAP_IO_NO_WAIT) when it is readable; timers
+ * (here the retransmissions ending in a NACK) must wake that fd too. */
+static void test_wait_on_coap_fd(void) {
+  coap_fixed_point_t fast = {0, 50};
+  struct pollfd pfd;
+  int woke = 0;
+  nacks = 0;
+  coap_session_set_ack_timeout(session, fast);
+  coap_session_set_max_retransmit(session, 1);
+  coap_debug_set_packet_loss("100%");
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  coap_io_process(client, COAP_IO_NO_WAIT);
+  pfd.fd = coap_context_get_coap_fd(client);
+  pfd.events = POLLIN;
+  for (int i = 0; i < 10 && nacks == 0; i++) {
+    if (poll(&pfd, 1, 2000) > 0) {
+      woke++;
+      coap_io_process(client, COAP_IO_NO_WAIT);
+    }
+  }
+  CU_ASSERT(woke >= 1);
+  CU_ASSERT_EQUAL(nacks, 1);
+  coap_debug_set_packet_loss("0%");
+  coap_session_set_ack_timeout(session, COAP_DEFAULT_ACK_TIMEOUT);
+  coap_session_set_max_retransmit(session, 4);
+}
+
 static void test_bad_handles(void) {
   capi_log_capture_start();
   CU_ASSERT_EQUAL(coap_io_process(NULL, COAP_IO_NO_WAIT), -1);
@@ -451,6 +480,7 @@ void register_session(void) {
       {"release the session inside its handler", test_release_session_in_handler},
       {"free the context inside a handler", test_free_context_in_handler},
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
+      {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"bad handles", test_bad_handles},
       {NULL, NULL}};
   CU_pSuite suite = CU_add_suite("session", setup, teardown);

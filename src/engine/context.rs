@@ -642,7 +642,15 @@ impl Context {
         }
         self.ready = ready;
         self.run_timers(now());
+        self.arm_timer();
         result
+    }
+
+    /// Keeps the epoll fd's timer on the next deadline, for applications
+    /// that wait on the fd themselves.
+    fn arm_timer(&mut self) {
+        let next = self.next_timer_in();
+        self.poller.arm_timer(next);
     }
 
     /// Milliseconds until the next timer, if any.

@@ -1,19 +1,74 @@
 //! The context's event loop: one mio `Poll` (an epoll instance, whose fd is
 //! what coap_context_get_coap_fd() returns) with the sockets registered
 //! edge-triggered: every readable socket must be drained to `WouldBlock`.
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
+
+/// The token of the timer fd; sockets use their slab index.
+pub const TIMER_TOKEN: usize = usize::MAX;
+
+/// A timerfd in the same epoll set, armed to the next protocol deadline, so
+/// an application waiting on the epoll fd itself (coap_context_get_coap_fd)
+/// also wakes for retransmissions and other timers.
+struct Timer {
+    fd: OwnedFd,
+    armed_ms: Option<u64>,
+}
 
 pub struct Poller {
     poll: Poll,
     events: Events,
+    timer: Timer,
 }
 
 impl Poller {
     pub fn new() -> io::Result<Poller> {
-        Ok(Poller { poll: Poll::new()?, events: Events::with_capacity(256) })
+        let poll = Poll::new()?;
+        // SAFETY: timerfd_create returns a new fd or -1, checked below.
+        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh fd we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        poll.registry().register(&mut SourceFd(&fd.as_raw_fd()), Token(TIMER_TOKEN), Interest::READABLE)?;
+        Ok(Poller { poll, events: Events::with_capacity(256), timer: Timer { fd, armed_ms: None } })
+    }
+
+    /// Arms the timer to fire in `ms` milliseconds (None: disarm). Only a
+    /// change reaches the kernel.
+    pub fn arm_timer(&mut self, ms: Option<u64>) {
+        if self.timer.armed_ms == ms {
+            return;
+        }
+        let mut spec: libc::itimerspec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+        };
+        if let Some(ms) = ms {
+            // 0 would disarm: fire as soon as possible instead.
+            let ms = ms.max(1);
+            spec.it_value.tv_sec = (ms / 1000) as libc::time_t;
+            spec.it_value.tv_nsec = ((ms % 1000) * 1_000_000) as libc::c_long;
+        }
+        // SAFETY: timerfd_settime reads `spec`; the old value is not asked for.
+        let rc = unsafe { libc::timerfd_settime(self.timer.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if rc == 0 {
+            self.timer.armed_ms = ms;
+        } else {
+            log::debug!("timerfd_settime: {}", io::Error::last_os_error());
+        }
+    }
+
+    /// Clears a fired timer (edge-triggered: it must be read).
+    fn ack_timer(&mut self) {
+        let mut buf = [0u8; 8];
+        // SAFETY: read writes at most 8 bytes into `buf`.
+        let _ = unsafe { libc::read(self.timer.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        self.timer.armed_ms = None;
     }
 
     pub fn fd(&self) -> i32 {
@@ -38,7 +93,17 @@ impl Poller {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        ready.extend(self.events.iter().map(|e| e.token().0));
+        let mut fired = false;
+        for e in self.events.iter() {
+            if e.token().0 == TIMER_TOKEN {
+                fired = true;
+            } else {
+                ready.push(e.token().0);
+            }
+        }
+        if fired {
+            self.ack_timer();
+        }
         Ok(())
     }
 }
