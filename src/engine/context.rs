@@ -4,6 +4,7 @@
 //! layer delivers once no borrow of the context is alive (so callbacks may
 //! call back into any API function).
 use super::clock;
+use super::dedup::{Dedup, Seen};
 use super::resource::{Found, Resources, WELL_KNOWN};
 use super::session::{Pending, Role, Route, Session};
 use super::slab::{Id, Slab};
@@ -148,6 +149,7 @@ pub struct Context {
     sessions: Slab<Session>,
     peers: HashMap<(Id, SocketAddr), Id>,
     pub resources: Resources,
+    dedup: Dedup,
     events: VecDeque<Event>,
     timers: BinaryHeap<Reverse<(u64, usize, TimerKind)>>,
     rx: Vec<u8>,
@@ -220,6 +222,7 @@ impl Context {
             sessions: Slab::default(),
             peers: HashMap::new(),
             resources: Resources::default(),
+            dedup: Dedup::default(),
             events: VecDeque::new(),
             timers: BinaryHeap::new(),
             rx: vec![0; RX_BUFFER],
@@ -399,9 +402,10 @@ impl Context {
     /// NACKs for it are queued as events.
     pub fn disconnect(&mut self, id: Id, reason: u32) {
         let Some(s) = self.sessions.get_mut(id) else { return };
-        let pending: Vec<Pending> = s.pending.drain(..).collect();
-        let waiting: Vec<(MsgType, Pdu)> = s.waiting.drain(..).collect();
-        s.open_requests.clear();
+        let f = s.flight_mut();
+        let pending: Vec<Pending> = f.pending.drain(..).collect();
+        let waiting: Vec<(MsgType, Pdu)> = f.waiting.drain(..).collect();
+        f.open_requests.clear();
         for p in pending {
             self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason, mid: p.mid });
         }
@@ -538,11 +542,14 @@ impl Context {
         let s = self.sessions.get_mut(id).ok_or(SendError::NoSession)?;
         s.last_activity = now;
         let mid = pdu.mid;
-        if msg::code_class(pdu.code) == 0 && pdu.code != 0 && !s.open_requests.iter().any(|t| t == pdu.token()) {
-            s.open_requests.push(pdu.token().to_vec());
+        if msg::code_class(pdu.code) == 0 && pdu.code != 0 {
+            let f = s.flight_mut();
+            if !f.open_requests.iter().any(|t| t == pdu.token()) {
+                f.open_requests.push(pdu.token().to_vec());
+            }
         }
-        if pdu.typ == MsgType::Con && s.in_flight() >= usize::from(s.tx.nstart.max(1)) {
-            s.waiting.push_back((pdu.typ, pdu));
+        if pdu.typ == MsgType::Con && s.in_flight() >= usize::from(s.tx().nstart.max(1)) {
+            s.flight_mut().waiting.push_back((pdu.typ, pdu));
             return Ok(mid);
         }
         self.send_now(id, pdu, now)?;
@@ -558,10 +565,10 @@ impl Context {
             let mut r = [0u8; 2];
             super::prng::fill(&mut r);
             let s = self.sessions.get_mut(id).ok_or(SendError::NoSession)?;
-            let first = s.tx.first_timeout(u16::from_be_bytes(r));
+            let first = s.tx().first_timeout(u16::from_be_bytes(r));
             let due = now + first;
-            s.pending.push(Pending { mid: pdu.mid, token: pdu.token().to_vec(), pdu, wire, attempt: 0, first_timeout: first, due });
-            let mid = s.pending.last().map_or(0, |p| p.mid);
+            let mid = pdu.mid;
+            s.flight_mut().pending.push(Pending { mid, token: pdu.token().to_vec(), pdu, wire, attempt: 0, first_timeout: first, due });
             self.timers.push(Reverse((due, id.index(), TimerKind::Retransmit(mid))));
         }
         Ok(())
@@ -571,10 +578,10 @@ impl Context {
     fn release_waiting(&mut self, id: Id) {
         loop {
             let Some(s) = self.sessions.get_mut(id) else { return };
-            if s.in_flight() >= usize::from(s.tx.nstart.max(1)) {
+            if s.in_flight() >= usize::from(s.tx().nstart.max(1)) {
                 return;
             }
-            let Some((_, pdu)) = s.waiting.pop_front() else { return };
+            let Some((_, pdu)) = s.flight_mut().waiting.pop_front() else { return };
             let mid = pdu.mid;
             if let Err(e) = self.send_now(id, pdu, now()) {
                 log::warn!("sending a queued message failed: {e:?}");
@@ -609,9 +616,7 @@ impl Context {
             }
         };
         if request_typ == MsgType::Con {
-            if let Some(s) = self.sessions.get_mut(id) {
-                s.record_answer(request_mid, &wire);
-            }
+            self.dedup.record(id, request_mid, &wire);
         }
         if response.typ == MsgType::Con {
             // A separate CON response: retransmitted like any CON.
@@ -709,7 +714,7 @@ impl Context {
     /// The peer's port is closed: pending CONs cannot be delivered.
     fn icmp_unreachable(&mut self, id: Id) {
         let pending: Vec<Pending> = match self.sessions.get_mut(id) {
-            Some(s) => s.pending.drain(..).collect(),
+            Some(s) => s.flight_mut().pending.drain(..).collect(),
             None => return,
         };
         for p in pending {
@@ -788,8 +793,9 @@ impl Context {
 
     fn take_pending(&mut self, id: Id, mid: u16) -> Option<Pending> {
         let s = self.sessions.get_mut(id)?;
-        let i = s.pending.iter().position(|p| p.mid == mid)?;
-        Some(s.pending.swap_remove(i))
+        let f = s.flight_mut();
+        let i = f.pending.iter().position(|p| p.mid == mid)?;
+        Some(f.pending.swap_remove(i))
     }
 
     fn on_ack(&mut self, id: Id, pdu: Pdu) {
@@ -802,7 +808,7 @@ impl Context {
             return; // a separate response follows
         }
         if let Some(s) = self.sessions.get_mut(id) {
-            s.open_requests.retain(|t| t.as_slice() != pdu.token());
+            s.flight_mut().open_requests.retain(|t| t.as_slice() != pdu.token());
         }
         self.push_event(Event::Response { session: id, sent: Some(p.pdu), received: pdu });
     }
@@ -820,9 +826,10 @@ impl Context {
 
     fn on_response(&mut self, id: Id, pdu: Pdu) {
         let known = self.sessions.get_mut(id).is_some_and(|s| {
-            let before = s.open_requests.len();
-            s.open_requests.retain(|t| t.as_slice() != pdu.token());
-            s.open_requests.len() != before
+            let f = s.flight_mut();
+            let before = f.open_requests.len();
+            f.open_requests.retain(|t| t.as_slice() != pdu.token());
+            f.open_requests.len() != before
         });
         if !known {
             log::debug!("response with unknown token");
@@ -840,18 +847,18 @@ impl Context {
     fn on_request(&mut self, id: Id, req: Pdu) {
         let now = now();
         if req.typ == MsgType::Con {
-            let Some(s) = self.sessions.get_mut(id) else { return };
-            if let Some(a) = s.answered(req.mid, now) {
-                let again = a.wire.clone();
-                let (route, remote) = (s.route, s.remote);
-                if let Some(wire) = again {
+            let Some(s) = self.sessions.get(id) else { return };
+            let (route, remote, lifetime) = (s.route, s.remote, s.tx().exchange_lifetime());
+            match self.dedup.check(id, req.mid, now) {
+                Seen::New => self.dedup.remember(id, req.mid, now, now + lifetime),
+                Seen::InProgress => return,
+                Seen::Answered(wire) => {
                     log::debug!("duplicate request {}: answering again", req.mid);
+                    let wire = wire.to_vec();
                     let _ = self.transmit(route, remote, &wire);
+                    return;
                 }
-                return;
             }
-            let lifetime = s.tx.exchange_lifetime();
-            s.remember(req.mid, now + lifetime);
         }
         // RFC 7252 §5.4.1: an unrecognised critical option fails the request.
         let bad_option = req
@@ -947,19 +954,21 @@ impl Context {
 
     fn retransmit(&mut self, id: Id, mid: u16, due: u64, now: u64) {
         let Some(s) = self.sessions.get_mut(id) else { return };
-        let Some(i) = s.pending.iter().position(|p| p.mid == mid && p.due == due) else { return };
-        let max = s.tx.max_retransmit;
+        let tx = *s.tx();
         let (route, remote) = (s.route, s.remote);
-        let Some(p) = s.pending.get_mut(i) else { return };
+        let f = s.flight_mut();
+        let Some(i) = f.pending.iter().position(|p| p.mid == mid && p.due == due) else { return };
+        let max = tx.max_retransmit;
+        let Some(p) = f.pending.get_mut(i) else { return };
         if p.attempt >= max {
-            let p = s.pending.swap_remove(i);
+            let p = f.pending.swap_remove(i);
             log::debug!("message {mid} not acknowledged after {max} retransmissions");
             self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
             self.release_waiting(id);
             return;
         }
         p.attempt += 1;
-        p.due = now + s.tx.timeout(p.first_timeout, p.attempt);
+        p.due = now + tx.timeout(p.first_timeout, p.attempt);
         let (wire, next) = (p.wire.clone(), p.due);
         self.timers.push(Reverse((next, id.index(), TimerKind::Retransmit(mid))));
         if let Err(e) = self.transmit(route, remote, &wire) {

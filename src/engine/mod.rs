@@ -5,6 +5,7 @@ pub mod clock;
 pub mod pdu;
 pub mod prng;
 pub mod context;
+pub mod dedup;
 pub mod resource;
 pub mod session;
 pub mod slab;

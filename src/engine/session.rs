@@ -41,18 +41,17 @@ pub struct Pending {
     pub due: u64,
 }
 
-/// A response remembered for a recently received confirmable request, so a
-/// retransmitted request gets the same answer (RFC 7252 §4.5).
-#[derive(Debug)]
-pub struct Answered {
-    pub mid: u16,
-    pub expires: u64,
-    /// None: still being handled, or answered with nothing to repeat.
-    pub wire: Option<Vec<u8>>,
+/// Traffic a session has in flight. Boxed and made on first use, so idle
+/// server sessions (which only ever answer) stay small.
+#[derive(Debug, Default)]
+pub struct Flight {
+    pub pending: Vec<Pending>,
+    /// Messages held back by NSTART.
+    pub waiting: VecDeque<(MsgType, Pdu)>,
+    /// Tokens of requests sent and not yet answered, for matching
+    /// separate responses.
+    pub open_requests: Vec<Vec<u8>>,
 }
-
-/// How many recent exchanges a session remembers for duplicate detection.
-pub const DEDUP_SLOTS: usize = 8;
 
 #[derive(Debug)]
 pub struct Session {
@@ -61,25 +60,20 @@ pub struct Session {
     pub local: SocketAddr,
     pub remote: SocketAddr,
     pub refcount: u32,
+    pub ifindex: i32,
     pub mtu: usize,
-    pub tx: TxParams,
-    pub next_mid: u16,
+    /// None: libcoap's defaults (most sessions never change them).
+    tx: Option<Box<TxParams>>,
+    flight: Option<Box<Flight>>,
     /// Counter behind coap_session_new_token().
     pub token_counter: u64,
-    pub pending: Vec<Pending>,
-    /// Messages held back by NSTART.
-    pub waiting: VecDeque<(MsgType, Pdu)>,
-    pub answered: VecDeque<Answered>,
-    /// Tokens of requests sent and not yet answered, for matching
-    /// separate responses.
-    pub open_requests: Vec<Vec<u8>>,
     pub last_activity: u64,
     pub app_data: usize,
     /// The C handle's address, an opaque token for the FFI layer.
     pub handle: usize,
+    pub next_mid: u16,
     /// Connected and not yet torn down.
     pub established: bool,
-    pub ifindex: i32,
 }
 
 impl Session {
@@ -94,20 +88,35 @@ impl Session {
                 Role::Client => 1,
                 Role::Server => 0,
             },
+            ifindex: -1,
             mtu: DEFAULT_MTU,
-            tx: TxParams::default(),
-            next_mid: u16::from_be_bytes([m0, m1]),
+            tx: None,
+            flight: None,
             token_counter: u64::from_be_bytes(t),
-            pending: Vec::new(),
-            waiting: VecDeque::new(),
-            answered: VecDeque::new(),
-            open_requests: Vec::new(),
             last_activity: now,
             app_data: 0,
             handle: 0,
+            next_mid: u16::from_be_bytes([m0, m1]),
             established: true,
-            ifindex: -1,
         }
+    }
+
+    /// The transmission parameters of coap_recovery(3).
+    pub fn tx(&self) -> &TxParams {
+        self.tx.as_deref().unwrap_or(&TxParams::DEFAULT)
+    }
+
+    pub fn tx_mut(&mut self) -> &mut TxParams {
+        self.tx.get_or_insert_with(|| Box::new(TxParams::DEFAULT))
+    }
+
+    /// What is in flight, if anything ever was.
+    pub fn flight(&self) -> Option<&Flight> {
+        self.flight.as_deref()
+    }
+
+    pub fn flight_mut(&mut self) -> &mut Flight {
+        self.flight.get_or_insert_with(Box::default)
     }
 
     /// The next message id (RFC 7252 §4.4: a counter from a random start).
@@ -129,32 +138,14 @@ impl Session {
         self.mtu
     }
 
-    /// Messages in flight for NSTART.
+    /// Confirmable messages awaiting their ACK (for NSTART).
     pub fn in_flight(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// Looks up a remembered exchange for a received message id.
-    pub fn answered(&self, mid: u16, now: u64) -> Option<&Answered> {
-        self.answered.iter().find(|a| a.mid == mid && a.expires > now)
-    }
-
-    pub fn remember(&mut self, mid: u16, expires: u64) {
-        if self.answered.len() >= DEDUP_SLOTS {
-            self.answered.pop_front();
-        }
-        self.answered.push_back(Answered { mid, expires, wire: None });
-    }
-
-    pub fn record_answer(&mut self, mid: u16, wire: &[u8]) {
-        if let Some(a) = self.answered.iter_mut().rev().find(|a| a.mid == mid) {
-            a.wire = Some(wire.to_vec());
-        }
+        self.flight().map_or(0, |f| f.pending.len())
     }
 
     /// True when nothing is queued or awaiting acknowledgement.
     pub fn is_quiet(&self) -> bool {
-        self.pending.is_empty() && self.waiting.is_empty()
+        self.flight().map_or(true, |f| f.pending.is_empty() && f.waiting.is_empty())
     }
 }
 
@@ -191,19 +182,4 @@ mod tests {
         s.token_counter = u64::MAX;
         assert_eq!(s.new_token(), Vec::<u8>::new());
     }
-
-    #[test]
-    fn dedup_remembers_a_bounded_window() {
-        let mut slab = super::super::slab::Slab::default();
-        let ep = slab.insert(());
-        let mut s = Session::new(Role::Server, Route::Endpoint(ep), addr(1), addr(2), 0, [0; 10]);
-        for mid in 0..20 {
-            s.remember(mid, 100);
-        }
-        s.record_answer(19, b"resp");
-        assert!(s.answered(5, 0).is_none());
-        assert_eq!(s.answered(19, 50).and_then(|a| a.wire.as_deref()), Some(&b"resp"[..]));
-        assert!(s.answered(19, 100).is_none());
-    }
 }
-

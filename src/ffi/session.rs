@@ -10,13 +10,21 @@ use crate::ffi::types::*;
 use crate::proto::reliability::{Fixed, TxParams};
 use std::ffi::{c_char, c_int, c_uint, c_void};
 
-/// What a `coap_session_t *` points at. The addresses are copies kept here
-/// so the pointers coap_session_get_addr_*() return stay valid.
+/// What a `coap_session_t *` points at. The addresses are copies made on
+/// first request (most sessions are never asked), kept so the pointers
+/// coap_session_get_addr_*() return stay valid.
 pub struct SessionCell {
     pub ctx: *mut coap_context_t,
     pub id: Id,
-    local: coap_address_t,
-    remote: coap_address_t,
+    addrs: Option<Box<[coap_address_t; 2]>>,
+}
+
+impl SessionCell {
+    /// Storage for the local (0) or remote (1) address.
+    fn addr_slot(&mut self, which: usize) -> &mut coap_address_t {
+        let addrs = self.addrs.get_or_insert_with(|| Box::new([zero_addr(), zero_addr()]));
+        &mut addrs[which & 1]
+    }
 }
 
 static SESSIONS: Pool<SessionCell> = Pool::new();
@@ -45,7 +53,7 @@ pub(crate) fn handle_of(ctx: *mut coap_context_t, id: Id) -> *mut coap_session_t
     let Some(s) = obj.engine.as_mut().and_then(|e| e.session_mut(id)) else { return std::ptr::null_mut() };
     if s.handle == 0 {
         s.handle = SESSIONS.alloc(
-            || SessionCell { ctx, id, local: zero_addr(), remote: zero_addr() },
+            || SessionCell { ctx, id, addrs: None },
             |c| {
                 c.ctx = ctx;
                 c.id = id;
@@ -225,9 +233,9 @@ pub unsafe extern "C" fn coap_session_get_app_data(session: *const coap_session_
 pub unsafe extern "C" fn coap_session_get_addr_local(session: *const coap_session_t) -> *const coap_address_t {
     guard("coap_session_get_addr_local", || {
         let local = engine_session!("coap_session_get_addr_local", session).local;
-        let cell = handle!("coap_session_get_addr_local", session, SessionCell);
-        cell.local = crate::ffi::sockaddr::to_c(local);
-        &cell.local as *const coap_address_t
+        let slot = handle!("coap_session_get_addr_local", session, SessionCell).addr_slot(0);
+        *slot = crate::ffi::sockaddr::to_c(local);
+        slot as *const coap_address_t
     })
 }
 
@@ -235,9 +243,9 @@ pub unsafe extern "C" fn coap_session_get_addr_local(session: *const coap_sessio
 pub unsafe extern "C" fn coap_session_get_addr_remote(session: *const coap_session_t) -> *const coap_address_t {
     guard("coap_session_get_addr_remote", || {
         let remote = engine_session!("coap_session_get_addr_remote", session).remote;
-        let cell = handle!("coap_session_get_addr_remote", session, SessionCell);
-        cell.remote = crate::ffi::sockaddr::to_c(remote);
-        &cell.remote as *const coap_address_t
+        let slot = handle!("coap_session_get_addr_remote", session, SessionCell).addr_slot(1);
+        *slot = crate::ffi::sockaddr::to_c(remote);
+        slot as *const coap_address_t
     })
 }
 
@@ -374,13 +382,13 @@ fn fixed_to_c(v: Fixed) -> coap_fixed_point_t {
 fn set_fixed(func: &str, session: *mut coap_session_t, value: coap_fixed_point_t, min_ms: u64, field: fn(&mut TxParams) -> &mut Fixed) {
     let s = engine_session!(func, session);
     match fixed_from_c(value).filter(|f| f.milli() >= min_ms) {
-        Some(f) => *field(&mut s.tx) = f,
+        Some(f) => *field(s.tx_mut()) = f,
         None => log::warn!("{func}: invalid value {}.{:03}", value.integer_part, value.fractional_part),
     }
 }
 
 fn get_fixed(func: &str, session: *const coap_session_t, field: fn(&TxParams) -> Fixed) -> coap_fixed_point_t {
-    fixed_to_c(field(&engine_session!(func, session).tx))
+    fixed_to_c(field(engine_session!(func, session).tx()))
 }
 
 /// Sets a count parameter; 0 is refused as libcoap does.
@@ -389,12 +397,12 @@ fn set_count<T: Copy + PartialEq + Default + std::fmt::Display>(func: &str, sess
     if value == T::default() {
         log::warn!("{func}: 0 is not a valid value");
     } else {
-        *field(&mut s.tx) = value;
+        *field(s.tx_mut()) = value;
     }
 }
 
 fn get_count<T: Copy + crate::ffi::boundary::Failure>(func: &str, session: *const coap_session_t, field: fn(&TxParams) -> T) -> T {
-    field(&engine_session!(func, session).tx)
+    field(engine_session!(func, session).tx())
 }
 
 #[no_mangle]

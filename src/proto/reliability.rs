@@ -37,7 +37,13 @@ pub struct TxParams {
 
 impl Default for TxParams {
     fn default() -> Self {
-        TxParams {
+        Self::DEFAULT
+    }
+}
+
+impl TxParams {
+    /// libcoap's defaults (RFC 7252 §4.8 and RFC 9177).
+    pub const DEFAULT: TxParams = TxParams {
             ack_timeout: Fixed::new(2, 0),
             ack_random_factor: Fixed::new(1, 500),
             max_retransmit: 4,
@@ -48,8 +54,7 @@ impl Default for TxParams {
             non_max_retransmit: 4,
             non_timeout: Fixed::new(2, 0),
             non_receive_timeout: Fixed::new(4, 0),
-        }
-    }
+    };
 }
 
 /// MAX_LATENCY of RFC 7252 §4.8.2, in ms.
