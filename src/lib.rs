@@ -5,7 +5,11 @@
 //! socket work and `ffi` is the `extern "C"` surface, one file per man page.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// Only src/ffi is the C interface: cbindgen skips the rest.
+/// cbindgen:ignore
 pub mod engine;
 pub mod ffi;
+/// cbindgen:ignore
 pub mod proto;
+/// cbindgen:ignore
 pub mod transport;

@@ -108,47 +108,6 @@ typedef struct {
 } coap_block_b_t;
 
 
-#define TICKS_PER_SECOND 1000
-
-/*
- libcoap's default idle-session timeout, in seconds.
- */
-#define DEFAULT_SESSION_TIMEOUT 300
-
-#define SERVER_SESSION_NEW 16385
-
-#define SERVER_SESSION_DEL 16386
-
-#define BAD_PACKET 20481
-
-#define MSG_RETRANSMITTED 20482
-
-#define TOO_MANY_RETRIES 0
-
-#define NOT_DELIVERABLE 1
-
-#define RST 2
-
-/*
- coap_request_t codes 1..=7 (GET .. iPATCH).
- */
-#define METHODS 7
-
-/*
- libcoap's default MTU: the payload room of an IPv6 minimum MTU path.
- */
-#define DEFAULT_MTU 1152
-
-/*
- How many recent exchanges a session remembers for duplicate detection.
- */
-#define DEDUP_SLOTS 8
-
-/*
- Bytes of `sun_path` in libcoap's `coap_sockaddr_un`, NUL included.
- */
-#define UNIX_PATH_MAX 26
-
 #define COAP_MAX_STR_CONST_FUNC 2
 
 #define COAP_URI_SCHEME_SECURE_MASK 1
@@ -422,79 +381,6 @@ typedef struct {
 #define COAP_OBSERVE_ESTABLISH 0
 
 #define COAP_OBSERVE_CANCEL 1
-
-/*
- Largest block number (20 bits).
- */
-#define MAX_NUM 1048575
-
-/*
- Largest regular SZX (1024-byte blocks).
- */
-#define MAX_SZX 6
-
-/*
- SZX value that marks a BERT block (reliable transports only).
- */
-#define BERT_SZX 7
-
-/*
- Header room kept in front of every PDU: 4 bytes for UDP, up to 6 for TCP
- (1 Len/TKL + 4 extended length + 1 code).
- */
-#define MAX_HEADER 6
-
-/*
- Longest token RFC 8974 can express (TKL 14: 269 + 0xFFFF).
- */
-#define TOKEN_EXT_MAX 65804
-
-/*
- Longest token without RFC 8974.
- */
-#define TOKEN_DEFAULT_MAX 8
-
-/*
- Protocol version carried in every UDP header.
- */
-#define VERSION 1
-
-#define EMPTY 0
-
-/*
- Largest value a delta or length field can carry (14 => 269 + 0xFFFF).
- */
-#define MAX_EXT_VALUE (269 + 65535)
-
-/*
- Largest encoded option header: one byte plus two 2-byte extensions.
- */
-#define MAX_OPT_HEADER 5
-
-/*
- The byte that ends the options and starts the payload.
- */
-#define PAYLOAD_MARKER 255
-
-/*
- Number of short (< 256) option numbers a filter can hold.
- */
-#define FILTER_SHORT 6
-
-/*
- Number of long (>= 256) option numbers a filter can hold.
- */
-#define FILTER_LONG 2
-
-/*
- MAX_LATENCY of RFC 7252 §4.8.2, in ms.
- */
-#define MAX_LATENCY_MS 100000
-
-/*
- Longest host accepted (DNS names are at most 255 bytes).
- */
-#define MAX_HOST 255
 
 typedef enum coap_uri_scheme_t {
   COAP_URI_SCHEME_COAP = 0,
@@ -971,11 +857,6 @@ typedef struct coap_dtls_spsk_t {
   struct coap_dtls_spsk_info_t psk_info;
 } coap_dtls_spsk_t;
 
-/*
- An option number.
- */
-typedef uint16_t OptNum;
-
 typedef int64_t coap_tick_diff_t;
 
 typedef int coap_fd_t;
@@ -1046,98 +927,6 @@ typedef int (*coap_dyn_resource_added_t)(coap_session_t *session,
 typedef int (*coap_resource_deleted_t)(coap_context_t *context,
                                        struct coap_str_const_t *resource_name,
                                        void *user_data);
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-#define IF_MATCH 1
-
-#define URI_HOST 3
-
-#define ETAG 4
-
-#define IF_NONE_MATCH 5
-
-#define OBSERVE 6
-
-#define URI_PORT 7
-
-#define LOCATION_PATH 8
-
-#define OSCORE 9
-
-#define URI_PATH 11
-
-#define CONTENT_FORMAT 12
-
-#define MAX_AGE 14
-
-#define URI_QUERY 15
-
-#define HOP_LIMIT 16
-
-#define ACCEPT 17
-
-#define Q_BLOCK1 19
-
-#define LOCATION_QUERY 20
-
-#define BLOCK2 23
-
-#define BLOCK1 27
-
-#define SIZE2 28
-
-#define Q_BLOCK2 31
-
-#define PROXY_URI 35
-
-#define PROXY_SCHEME 39
-
-#define SIZE1 60
-
-#define ECHO 252
-
-#define NO_RESPONSE 258
-
-#define REQUEST_TAG 292
 
 #ifdef __cplusplus
 extern "C" {
