@@ -68,6 +68,8 @@ check-header: lib
 	@if [ -e $(SHARED)/abi/prototypes.txt ]; then tools/gen-pending --check; fi
 	@git diff --exit-code --stat -- include/ src/ffi/header/pending.h || \
 	  { echo "check-header: include/ is stale: commit the regenerated header"; exit 1; }
+	@leaked=$$(grep -E '^#define ' $(HEADER) | awk '{print $$2}' | grep -vE '^(COAP|coap|LIBCOAP|LOG_|_COAP|PCHAR)'); \
+	  if [ -n "$$leaked" ]; then echo "check-header: non-libcoap names in coap.h: $$leaked"; exit 1; fi
 
 check-abi: lib
 	tools/abi-gate $(SHARED)/abi/abi-check $(LIB)
