@@ -447,6 +447,65 @@ static void test_wait_on_coap_fd(void) {
   coap_session_set_max_retransmit(session, 4);
 }
 
+/* The select()-style pair: prepare (timers), then do the I/O. */
+static void test_prepare_and_do_io(void) {
+  coap_socket_t *socks[8];
+  unsigned int n = 99;
+  coap_tick_t now;
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  for (int i = 0; i < 300 && !responses; i++) {
+    coap_io_process(server, 5);
+    coap_ticks(&now);
+    coap_io_prepare_io(client, socks, 8, &n, now);
+    usleep(1000);
+    coap_io_do_io(client, now);
+  }
+  CU_ASSERT_EQUAL(n, 0);
+  CU_ASSERT_EQUAL(responses, 1);
+  CU_ASSERT_STRING_EQUAL(last_body, "hello");
+}
+
+static int ka_pongs, ka_failures;
+static void ka_pong(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
+  (void)s, (void)received, (void)mid;
+  ka_pongs++;
+}
+static int ka_event(coap_session_t *s, const coap_event_t event) {
+  (void)s;
+  if (event == COAP_EVENT_KEEPALIVE_FAILURE)
+    ka_failures++;
+  return 0;
+}
+
+/* coap_keepalive(3): an idle session is pinged; without answers the
+ * keepalive fails with COAP_EVENT_KEEPALIVE_FAILURE. */
+static void test_keepalive(void) {
+  coap_address_t a;
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_session_t *s;
+  coap_fixed_point_t fast = {0, 50};
+  make_addr(&a, port);
+  coap_register_pong_handler(ctx, ka_pong);
+  coap_register_event_handler(ctx, ka_event);
+  coap_context_set_keepalive(ctx, 1);
+  s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  for (int i = 0; i < 40 && !ka_pongs; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(ctx, 50);
+  }
+  CU_ASSERT(ka_pongs >= 1);
+  coap_session_set_ack_timeout(s, fast);
+  coap_session_set_max_retransmit(s, 1);
+  coap_debug_set_packet_loss("100%");
+  for (int i = 0; i < 60 && !ka_failures; i++)
+    coap_io_process(ctx, 50);
+  coap_debug_set_packet_loss("0%");
+  CU_ASSERT_EQUAL(ka_failures, 1);
+  coap_session_release(s);
+  coap_free_context(ctx);
+}
+
 static void test_bad_handles(void) {
   capi_log_capture_start();
   CU_ASSERT_EQUAL(coap_io_process(NULL, COAP_IO_NO_WAIT), -1);
@@ -481,6 +540,8 @@ void register_session(void) {
       {"free the context inside a handler", test_free_context_in_handler},
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
+      {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
+      {"keepalive pings and failure", test_keepalive},
       {"bad handles", test_bad_handles},
       {NULL, NULL}};
   CU_pSuite suite = CU_add_suite("session", setup, teardown);

@@ -1534,6 +1534,20 @@ const char *coap_socket_strerror(void);
  */
 int coap_debug_set_packet_loss(const char *loss_level);
 
+/*
+ Runs due timers and returns milliseconds until the next one (0: none).
+ This build drives its sockets through one epoll set, so no
+ `coap_socket_t` is handed out: `*num_sockets` is 0 and
+ coap_io_do_io() reads whatever is ready.
+ */
+unsigned int coap_io_prepare_io(coap_context_t *ctx,
+                                coap_socket_t **sockets,
+                                unsigned int max_sockets,
+                                unsigned int *num_sockets,
+                                coap_tick_t _now);
+
+void coap_io_do_io(coap_context_t *ctx, coap_tick_t _now);
+
 coap_resource_t *coap_resource_init(struct coap_str_const_t *uri_path, int flags);
 
 coap_resource_t *coap_resource_unknown_init(coap_method_handler_t put_handler);
@@ -1639,8 +1653,6 @@ int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num
 coap_string_t *coap_get_query(const coap_pdu_t *);
 coap_string_t *coap_get_uri_path(const coap_pdu_t *);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
-void coap_io_do_io(coap_context_t *, coap_tick_t);
-unsigned int coap_io_prepare_io(coap_context_t *, coap_socket_t **, unsigned int, unsigned int *, coap_tick_t);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
 coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);

@@ -31,6 +31,7 @@ pub mod event {
     pub const SERVER_SESSION_DEL: u32 = 16386;
     pub const BAD_PACKET: u32 = 20481;
     pub const MSG_RETRANSMITTED: u32 = 20482;
+    pub const KEEPALIVE_FAILURE: u32 = 32769;
 }
 
 /// Values of coap_nack_reason_t the engine raises.
@@ -139,6 +140,7 @@ pub enum Released {
 enum TimerKind {
     Retransmit(u16),
     Reap,
+    Keepalive,
 }
 
 pub struct Context {
@@ -338,6 +340,7 @@ impl Context {
         if let Some(s) = self.sessions.get_mut(sid) {
             s.route = Route::Socket(sock);
         }
+        self.schedule_keepalive(sid);
         Ok(sid)
     }
 
@@ -440,6 +443,7 @@ impl Context {
         let id = self.sessions.insert(s);
         self.peers.insert((ep, remote), id);
         self.schedule_reap(id);
+        self.schedule_keepalive(id);
         self.push_event(Event::Session { session: id, event: event::SERVER_SESSION_NEW });
         id
     }
@@ -568,7 +572,16 @@ impl Context {
             let first = s.tx().first_timeout(u16::from_be_bytes(r));
             let due = now + first;
             let mid = pdu.mid;
-            s.flight_mut().pending.push(Pending { mid, token: pdu.token().to_vec(), pdu, wire, attempt: 0, first_timeout: first, due });
+            s.flight_mut().pending.push(Pending {
+                mid,
+                token: pdu.token().to_vec(),
+                pdu,
+                wire,
+                attempt: 0,
+                first_timeout: first,
+                due,
+                keepalive: false,
+            });
             self.timers.push(Reverse((due, id.index(), TimerKind::Retransmit(mid))));
         }
         Ok(())
@@ -948,6 +961,7 @@ impl Context {
             match kind {
                 TimerKind::Retransmit(mid) => self.retransmit(id, mid, due, now),
                 TimerKind::Reap => self.check_reap(id, now),
+                TimerKind::Keepalive => self.check_keepalive(id, now),
             }
         }
     }
@@ -955,6 +969,7 @@ impl Context {
     fn retransmit(&mut self, id: Id, mid: u16, due: u64, now: u64) {
         let Some(s) = self.sessions.get_mut(id) else { return };
         let tx = *s.tx();
+        let keepalive_ms = u64::from(self.cfg.keepalive) * 1000;
         let (route, remote) = (s.route, s.remote);
         let f = s.flight_mut();
         let Some(i) = f.pending.iter().position(|p| p.mid == mid && p.due == due) else { return };
@@ -963,12 +978,24 @@ impl Context {
         if p.attempt >= max {
             let p = f.pending.swap_remove(i);
             log::debug!("message {mid} not acknowledged after {max} retransmissions");
-            self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
+            if p.keepalive {
+                if let Some(s) = self.sessions.get_mut(id) {
+                    s.established = false;
+                }
+                self.push_event(Event::Session { session: id, event: event::KEEPALIVE_FAILURE });
+            } else {
+                self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
+            }
             self.release_waiting(id);
             return;
         }
         p.attempt += 1;
-        p.due = now + tx.timeout(p.first_timeout, p.attempt);
+        let mut wait = tx.timeout(p.first_timeout, p.attempt);
+        if p.keepalive && keepalive_ms > 0 {
+            // coap_keepalive(3): back-off capped at the keepalive interval.
+            wait = wait.min(keepalive_ms);
+        }
+        p.due = now + wait;
         let (wire, next) = (p.wire.clone(), p.due);
         self.timers.push(Reverse((next, id.index(), TimerKind::Retransmit(mid))));
         if let Err(e) = self.transmit(route, remote, &wire) {
@@ -989,6 +1016,50 @@ impl Context {
             return;
         }
         self.reap(id);
+    }
+
+    /// coap_context_set_keepalive(): pings sessions idle for `seconds`.
+    pub fn set_keepalive(&mut self, seconds: u32) {
+        self.cfg.keepalive = seconds;
+        if seconds > 0 {
+            for id in self.sessions.ids() {
+                self.schedule_keepalive(id);
+            }
+        }
+    }
+
+    fn schedule_keepalive(&mut self, id: Id) {
+        let ms = u64::from(self.cfg.keepalive) * 1000;
+        if let (true, Some(s)) = (ms > 0, self.sessions.get(id)) {
+            self.timers.push(Reverse((s.last_activity + ms, id.index(), TimerKind::Keepalive)));
+        }
+    }
+
+    fn check_keepalive(&mut self, id: Id, now: u64) {
+        let ms = u64::from(self.cfg.keepalive) * 1000;
+        let Some(s) = self.sessions.get_mut(id) else { return };
+        if ms == 0 || !s.established {
+            return;
+        }
+        let due = s.last_activity + ms;
+        if due > now {
+            self.timers.push(Reverse((due, id.index(), TimerKind::Keepalive)));
+            return;
+        }
+        let mid = s.new_mid();
+        let ping = Pdu::new(MsgType::Con, msg::EMPTY, mid, 0);
+        match self.send_now(id, ping, now) {
+            Ok(()) => {
+                if let Some(p) = self.sessions.get_mut(id).and_then(|s| s.flight_mut().pending.last_mut()) {
+                    p.keepalive = true;
+                }
+            }
+            Err(e) => log::debug!("keepalive ping not sent: {e:?}"),
+        }
+        if let Some(s) = self.sessions.get_mut(id) {
+            s.last_activity = now;
+        }
+        self.timers.push(Reverse((now + ms, id.index(), TimerKind::Keepalive)));
     }
 
     /// True when nothing is in flight or queued (coap_can_exit).

@@ -39,6 +39,8 @@ pub struct Pending {
     pub attempt: u16,
     pub first_timeout: u64,
     pub due: u64,
+    /// A ping the library sent for coap_context_set_keepalive().
+    pub keepalive: bool,
 }
 
 /// Traffic a session has in flight. Boxed and made on first use, so idle

@@ -199,7 +199,7 @@ pub unsafe extern "C" fn coap_context_get_session_timeout(context: *const coap_c
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_context_set_keepalive(context: *mut coap_context_t, seconds: c_uint) {
-    guard("coap_context_set_keepalive", || engine!("coap_context_set_keepalive", context).cfg.keepalive = seconds)
+    guard("coap_context_set_keepalive", || engine!("coap_context_set_keepalive", context).set_keepalive(seconds))
 }
 
 #[no_mangle]

@@ -288,3 +288,39 @@ fn parse_ranges(text: &str) -> Option<Vec<(u64, u64)>> {
         })
         .collect()
 }
+
+/// Runs due timers and returns milliseconds until the next one (0: none).
+/// This build drives its sockets through one epoll set, so no
+/// `coap_socket_t` is handed out: `*num_sockets` is 0 and
+/// coap_io_do_io() reads whatever is ready.
+#[no_mangle]
+pub unsafe extern "C" fn coap_io_prepare_io(
+    ctx: *mut coap_context_t,
+    sockets: *mut *mut coap_socket_t,
+    max_sockets: std::ffi::c_uint,
+    num_sockets: *mut std::ffi::c_uint,
+    _now: coap_tick_t,
+) -> std::ffi::c_uint {
+    let _ = (sockets, max_sockets);
+    guard("coap_io_prepare_io", || {
+        // SAFETY: NULL or caller-owned (C contract).
+        if let Some(n) = unsafe { num_sockets.as_mut() } {
+            *n = 0;
+        }
+        let engine = engine!("coap_io_prepare_io", ctx);
+        if let Err(e) = engine.process(Some(Duration::ZERO)) {
+            log::error!("coap_io_prepare_io: {e}");
+        }
+        u32::try_from(engine.next_timer_in().unwrap_or(0)).unwrap_or(u32::MAX)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn coap_io_do_io(ctx: *mut coap_context_t, _now: coap_tick_t) {
+    guard("coap_io_do_io", || {
+        if let Err(e) = engine!("coap_io_do_io", ctx).process(Some(Duration::ZERO)) {
+            log::error!("coap_io_do_io: {e}");
+        }
+        dispatch(ctx);
+    })
+}

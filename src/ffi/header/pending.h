@@ -42,8 +42,6 @@ int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num
 coap_string_t *coap_get_query(const coap_pdu_t *);
 coap_string_t *coap_get_uri_path(const coap_pdu_t *);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
-void coap_io_do_io(coap_context_t *, coap_tick_t);
-unsigned int coap_io_prepare_io(coap_context_t *, coap_socket_t **, unsigned int, unsigned int *, coap_tick_t);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
 coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);
