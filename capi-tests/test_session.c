@@ -468,6 +468,54 @@ static void test_prepare_and_do_io(void) {
   CU_ASSERT_STRING_EQUAL(last_body, "hello");
 }
 
+/* AF_UNIX datagram endpoints and client sessions (coap_address(3)). */
+static void test_unix_domain(void) {
+  char spath[32], cpath[32];
+  coap_address_t sa, ca;
+  coap_context_t *ctx, *sctx;
+  coap_session_t *s;
+  coap_resource_t *r;
+  snprintf(spath, sizeof(spath), "/tmp/coap-%d-s", (int)getpid());
+  snprintf(cpath, sizeof(cpath), "/tmp/coap-%d-c", (int)getpid());
+  unlink(spath);
+  unlink(cpath);
+  CU_ASSERT_EQUAL_FATAL(coap_address_set_unix_domain(&sa, (const uint8_t *)spath, strlen(spath)), 1);
+  CU_ASSERT_EQUAL_FATAL(coap_address_set_unix_domain(&ca, (const uint8_t *)cpath, strlen(cpath)), 1);
+  sctx = coap_new_context(NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(coap_new_endpoint(sctx, &sa, COAP_PROTO_UDP));
+  r = coap_resource_init(coap_make_str_const("hello"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_hello);
+  coap_add_resource(sctx, r);
+  ctx = coap_new_context(NULL);
+  coap_register_response_handler(ctx, on_response);
+  capi_log_capture_start();
+  CU_ASSERT_PTR_NULL(coap_new_client_session(ctx, NULL, &sa, COAP_PROTO_UDP)); /* needs a local path */
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  capi_log_capture_stop();
+  s = coap_new_client_session(ctx, &ca, &sa, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT(coap_is_af_unix(coap_session_get_addr_remote(s)));
+  responses = 0;
+  {
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+    coap_add_token(pdu, 1, (const uint8_t *)"u");
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+    coap_send(s, pdu);
+  }
+  for (int i = 0; i < 300 && !responses; i++) {
+    coap_io_process(sctx, 5);
+    coap_io_process(ctx, 5);
+  }
+  CU_ASSERT_EQUAL(responses, 1);
+  CU_ASSERT_STRING_EQUAL(last_body, "hello");
+  CU_ASSERT_PTR_NOT_NULL(strstr(coap_session_str(s), spath));
+  coap_session_release(s);
+  coap_free_context(ctx);
+  coap_free_context(sctx);
+  unlink(spath);
+  unlink(cpath);
+}
+
 static int ka_pongs, ka_failures;
 static void ka_pong(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
   (void)s, (void)received, (void)mid;
@@ -543,6 +591,7 @@ void register_session(void) {
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
+      {"AF_UNIX datagram endpoint and client", test_unix_domain},
       {"keepalive pings and failure", test_keepalive},
       {"bad handles", test_bad_handles},
       {NULL, NULL}};

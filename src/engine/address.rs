@@ -556,3 +556,10 @@ mod tests {
         assert!(std::mem::size_of::<Address>() <= 32);
     }
 }
+
+impl fmt::Display for Address {
+    /// libcoap's text form (see [`Address::text`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.text().as_bytes()))
+    }
+}

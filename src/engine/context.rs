@@ -17,7 +17,7 @@ use crate::transport::udp::Udp;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
-use std::net::SocketAddr;
+use super::address::Address;
 use std::time::Duration;
 
 /// Largest UDP datagram we accept.
@@ -111,7 +111,7 @@ struct Socket {
 #[derive(Debug)]
 pub struct Endpoint {
     socket: Id,
-    pub local: SocketAddr,
+    pub local: Address,
     pub mtu: usize,
     /// The C handle's address (opaque token for the FFI layer).
     pub handle: usize,
@@ -149,7 +149,7 @@ pub struct Context {
     sockets: Slab<Socket>,
     endpoints: Slab<Endpoint>,
     sessions: Slab<Session>,
-    peers: HashMap<(Id, SocketAddr), Id>,
+    peers: HashMap<(Id, Address), Id>,
     pub resources: Resources,
     dedup: Dedup,
     events: VecDeque<Event>,
@@ -245,8 +245,8 @@ impl Context {
 
     // ---------------------------------------------------------- endpoints
 
-    pub fn new_endpoint(&mut self, local: SocketAddr) -> io::Result<Id> {
-        let udp = Udp::bind(local)?;
+    pub fn new_endpoint(&mut self, local: Address) -> io::Result<Id> {
+        let udp = Udp::bind(&local)?;
         let local = udp.local_addr()?;
         let sock = self.sockets.insert(Socket { udp, owner: Owner::Endpoint(Id::placeholder()) });
         let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0 });
@@ -270,7 +270,12 @@ impl Context {
     pub fn join_multicast(&mut self, group: std::net::IpAddr, ifindex: u32) -> bool {
         let mut joined = false;
         for (_, ep) in self.endpoints.iter() {
-            if ep.local.is_ipv4() != group.is_ipv4() {
+            let family_matches = match ep.local {
+                Address::V4(_) => group.is_ipv4(),
+                Address::V6(_) => group.is_ipv6(),
+                Address::Unix(_) => false,
+            };
+            if !family_matches {
                 continue;
             }
             if let Some(s) = self.sockets.get(ep.socket) {
@@ -322,8 +327,8 @@ impl Context {
     }
 
     /// A client session over its own socket, connected to `server`.
-    pub fn new_client_session(&mut self, local: Option<SocketAddr>, server: SocketAddr) -> io::Result<Id> {
-        let udp = Udp::connect(local, server)?;
+    pub fn new_client_session(&mut self, local: Option<Address>, server: Address) -> io::Result<Id> {
+        let udp = Udp::connect(local.as_ref(), &server)?;
         let local = udp.local_addr()?;
         let placeholder = Id::placeholder();
         let sid = self.sessions.insert(Session::new(Role::Client, Route::Socket(placeholder), local, server, now(), random_seed()));
@@ -430,7 +435,7 @@ impl Context {
         }
     }
 
-    fn server_session(&mut self, ep: Id, remote: SocketAddr) -> Id {
+    fn server_session(&mut self, ep: Id, remote: Address) -> Id {
         if let Some(&id) = self.peers.get(&(ep, remote)) {
             return id;
         }
@@ -511,7 +516,7 @@ impl Context {
 
     // ------------------------------------------------------------ sending
 
-    fn transmit(&mut self, route: Route, remote: SocketAddr, data: &[u8]) -> io::Result<()> {
+    fn transmit(&mut self, route: Route, remote: Address, data: &[u8]) -> io::Result<()> {
         if lose_next() {
             log::debug!("packet loss: dropping a datagram of {} bytes", data.len());
             return Ok(());
@@ -524,7 +529,7 @@ impl Context {
             Route::Endpoint(ep) => {
                 let sock = self.endpoints.get(ep).map(|e| e.socket);
                 match sock.and_then(|s| self.sockets.get(s)) {
-                    Some(s) => s.udp.send_to(data, remote),
+                    Some(s) => s.udp.send_to(data, &remote),
                     None => return Err(io::ErrorKind::NotConnected.into()),
                 }
             }
@@ -736,7 +741,7 @@ impl Context {
     }
 
     /// `owner`: Ok(client session) or Err(endpoint).
-    fn on_datagram(&mut self, owner: Result<Id, Id>, from: SocketAddr, data: &[u8]) {
+    fn on_datagram(&mut self, owner: Result<Id, Id>, from: Address, data: &[u8]) {
         let pdu = match wire::parse_udp(data, self.cfg.max_token_size.max(TOKEN_DEFAULT_MAX)) {
             Ok(p) => p,
             Err(e) => return self.on_bad_datagram(owner, from, data, e),
@@ -778,7 +783,7 @@ impl Context {
 
     /// A malformed datagram: a CON whose header we can read is rejected
     /// with RST (RFC 7252 §4.2); anything else is dropped.
-    fn on_bad_datagram(&mut self, owner: Result<Id, Id>, from: SocketAddr, data: &[u8], e: ParseError) {
+    fn on_bad_datagram(&mut self, owner: Result<Id, Id>, from: Address, data: &[u8], e: ParseError) {
         log::debug!("bad packet from {from}: {e:?}");
         let id = match owner {
             Ok(sid) => Some(sid),

@@ -7,7 +7,7 @@ use crate::proto::msg::MsgType;
 use crate::proto::pdu::Pdu;
 use crate::proto::reliability::TxParams;
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use super::address::Address;
 
 /// libcoap's default MTU: the payload room of an IPv6 minimum MTU path.
 pub const DEFAULT_MTU: usize = 1152;
@@ -59,8 +59,8 @@ pub struct Flight {
 pub struct Session {
     pub role: Role,
     pub route: Route,
-    pub local: SocketAddr,
-    pub remote: SocketAddr,
+    pub local: Address,
+    pub remote: Address,
     pub refcount: u32,
     pub ifindex: i32,
     pub mtu: usize,
@@ -79,7 +79,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(role: Role, route: Route, local: SocketAddr, remote: SocketAddr, now: u64, seed: [u8; 10]) -> Session {
+    pub fn new(role: Role, route: Route, local: Address, remote: Address, now: u64, seed: [u8; 10]) -> Session {
         let [m0, m1, t @ ..] = seed;
         Session {
             role,
@@ -158,8 +158,8 @@ pub type SessionId = Id;
 mod tests {
     use super::*;
 
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
+    fn addr(port: u16) -> Address {
+        Address::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port))
     }
 
     #[test]

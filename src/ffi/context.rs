@@ -81,8 +81,8 @@ pub unsafe extern "C" fn coap_new_context(listen_addr: *const coap_address_t) ->
         };
         // SAFETY: NULL or a caller-owned address (C contract).
         if let Some(a) = unsafe { listen_addr.as_ref() } {
-            let Some(addr) = crate::ffi::sockaddr::from_c(a) else {
-                log::warn!("coap_new_context: listen address is not an IP address");
+            let Some(addr) = crate::ffi::address::from_c(a) else {
+                log::warn!("coap_new_context: listen address has no usable family");
                 return std::ptr::null_mut();
             };
             if let Err(e) = engine.new_endpoint(addr) {

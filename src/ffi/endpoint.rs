@@ -67,8 +67,8 @@ pub unsafe extern "C" fn coap_new_endpoint(context: *mut coap_context_t, listen_
             log::warn!("coap_new_endpoint: protocol {proto} is not supported by this build (UDP only)");
             return std::ptr::null_mut();
         }
-        let Some(sa) = crate::ffi::sockaddr::from_c(addr) else {
-            log::warn!("coap_new_endpoint: listen address is not an IP address");
+        let Some(sa) = crate::ffi::address::from_c(addr) else {
+            log::warn!("coap_new_endpoint: listen address has no usable family");
             return std::ptr::null_mut();
         };
         match engine.new_endpoint(sa) {

@@ -36,5 +36,4 @@ pub mod endpoint;
 pub mod handler;
 pub mod io;
 pub mod resource;
-pub mod sockaddr;
 pub mod encryption;

@@ -115,12 +115,12 @@ pub unsafe extern "C" fn coap_new_client_session(
             log::warn!("coap_new_client_session: protocol {proto} is not supported by this build (UDP only)");
             return std::ptr::null_mut();
         }
-        let Some(remote) = crate::ffi::sockaddr::from_c(server) else {
-            log::warn!("coap_new_client_session: server address is not an IP address");
+        let Some(remote) = crate::ffi::address::from_c(server) else {
+            log::warn!("coap_new_client_session: server address has no usable family");
             return std::ptr::null_mut();
         };
         // SAFETY: NULL or a caller-owned address (C contract).
-        let local = unsafe { local_if.as_ref() }.and_then(crate::ffi::sockaddr::from_c);
+        let local = unsafe { local_if.as_ref() }.and_then(crate::ffi::address::from_c);
         match engine.new_client_session(local, remote) {
             Ok(id) => handle_of(context, id),
             Err(e) => {
@@ -234,7 +234,7 @@ pub unsafe extern "C" fn coap_session_get_addr_local(session: *const coap_sessio
     guard("coap_session_get_addr_local", || {
         let local = engine_session!("coap_session_get_addr_local", session).local;
         let slot = handle!("coap_session_get_addr_local", session, SessionCell).addr_slot(0);
-        *slot = crate::ffi::sockaddr::to_c(local);
+        *slot = crate::ffi::address::to_c(&local);
         slot as *const coap_address_t
     })
 }
@@ -244,7 +244,7 @@ pub unsafe extern "C" fn coap_session_get_addr_remote(session: *const coap_sessi
     guard("coap_session_get_addr_remote", || {
         let remote = engine_session!("coap_session_get_addr_remote", session).remote;
         let slot = handle!("coap_session_get_addr_remote", session, SessionCell).addr_slot(1);
-        *slot = crate::ffi::sockaddr::to_c(remote);
+        *slot = crate::ffi::address::to_c(&remote);
         slot as *const coap_address_t
     })
 }
@@ -360,7 +360,7 @@ pub unsafe extern "C" fn coap_session_get_by_peer(context: *const coap_context_t
     let _ = ifindex;
     guard("coap_session_get_by_peer", || {
         let remote = arg_ref!("coap_session_get_by_peer", remote);
-        let Some(sa) = crate::ffi::sockaddr::from_c(remote) else { return std::ptr::null_mut() };
+        let Some(sa) = crate::ffi::address::from_c(remote) else { return std::ptr::null_mut() };
         let engine = engine!("coap_session_get_by_peer", context);
         let found = engine.session_ids().into_iter().find(|&id| engine.session(id).is_some_and(|s| s.remote == sa));
         found.map_or(std::ptr::null_mut(), |id| handle_of(context as *mut coap_context_t, id))

@@ -76,11 +76,20 @@ impl Poller {
     }
 
     pub fn register(&self, udp: &mut super::udp::Udp, token: usize) -> io::Result<()> {
-        self.poll.registry().register(&mut udp.sock, Token(token), Interest::READABLE)
+        let r = self.poll.registry();
+        match &mut udp.sock {
+            super::udp::Inner::Udp(s) => r.register(s, Token(token), Interest::READABLE),
+            super::udp::Inner::Unix(s) => r.register(s, Token(token), Interest::READABLE),
+        }
     }
 
     pub fn deregister(&self, udp: &mut super::udp::Udp) {
-        if let Err(e) = self.poll.registry().deregister(&mut udp.sock) {
+        let r = self.poll.registry();
+        let result = match &mut udp.sock {
+            super::udp::Inner::Udp(s) => r.deregister(s),
+            super::udp::Inner::Unix(s) => r.deregister(s),
+        };
+        if let Err(e) = result {
             log::debug!("deregister: {e}");
         }
     }

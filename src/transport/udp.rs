@@ -1,85 +1,146 @@
-//! Non-blocking UDP sockets for endpoints (bound, many peers) and client
-//! sessions (bound and connected to one server).
-use mio::net::UdpSocket;
+//! Non-blocking datagram sockets: UDP over IPv4/IPv6 and AF_UNIX datagram
+//! sockets, for endpoints (bound, many peers) and client sessions (bound and
+//! connected to one server).
+use crate::engine::address::{Address, UnixPath};
+use mio::net::{UdpSocket, UnixDatagram};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 
 /// Receive buffer asked of the kernel: its default holds only ~200 small
 /// datagrams, which a burst of clients overflows.
 const RCVBUF: libc::c_int = 4 * 1024 * 1024;
 
+pub(crate) enum Inner {
+    Udp(UdpSocket),
+    Unix(UnixDatagram),
+}
+
 pub struct Udp {
-    pub(crate) sock: UdpSocket,
+    pub(crate) sock: Inner,
+}
+
+fn ip(a: &Address) -> Option<SocketAddr> {
+    match a {
+        Address::V4(v4) => Some(SocketAddr::V4(*v4)),
+        Address::V6(v6) => Some(SocketAddr::V6(*v6)),
+        Address::Unix(_) => None,
+    }
+}
+
+fn from_ip(a: SocketAddr) -> Address {
+    match a {
+        SocketAddr::V4(v4) => Address::V4(v4),
+        SocketAddr::V6(v6) => Address::V6(v6),
+    }
+}
+
+fn unix_path(p: &UnixPath) -> std::path::PathBuf {
+    std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p.as_bytes()))
+}
+
+fn from_unix(a: &std::os::unix::net::SocketAddr) -> Address {
+    let bytes = a.as_pathname().map(|p| p.as_os_str().as_bytes()).unwrap_or_default();
+    Address::Unix(UnixPath::from_sun_path(bytes))
 }
 
 impl Udp {
-    /// A socket bound to `local` (port 0: any).
-    pub fn bind(local: SocketAddr) -> io::Result<Udp> {
-        let sock = UdpSocket::bind(local)?;
-        enlarge_rcvbuf(&sock);
-        Ok(Udp { sock })
-    }
-
-    /// A socket bound to `local` (or the unspecified address of the
-    /// server's family) and connected to `server`.
-    pub fn connect(local: Option<SocketAddr>, server: SocketAddr) -> io::Result<Udp> {
-        let local = local.unwrap_or(match server {
-            SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
-            SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
-        });
-        let udp = Udp::bind(local)?;
-        udp.sock.connect(server)?;
+    /// A socket bound to `local` (port 0: any). A Unix path must not exist.
+    pub fn bind(local: &Address) -> io::Result<Udp> {
+        let sock = match (ip(local), local) {
+            (Some(sa), _) => Inner::Udp(UdpSocket::bind(sa)?),
+            (None, Address::Unix(p)) => Inner::Unix(UnixDatagram::bind(unix_path(p))?),
+            (None, _) => return Err(io::ErrorKind::InvalidInput.into()),
+        };
+        let udp = Udp { sock };
+        udp.enlarge_rcvbuf();
         Ok(udp)
     }
 
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.sock.local_addr()
+    /// A socket bound to `local` (or, for IP, the unspecified address of
+    /// the server's family) and connected to `server`. An AF_UNIX client
+    /// needs its own path to be answered.
+    pub fn connect(local: Option<&Address>, server: &Address) -> io::Result<Udp> {
+        let local = match (local, server) {
+            (Some(l), _) => *l,
+            (None, Address::V4(_)) => from_ip(SocketAddr::from(([0, 0, 0, 0], 0))),
+            (None, Address::V6(_)) => from_ip(SocketAddr::from(([0u16; 8], 0))),
+            (None, Address::Unix(_)) => {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "an AF_UNIX client needs a local path"))
+            }
+        };
+        let udp = Udp::bind(&local)?;
+        match (&udp.sock, server) {
+            (Inner::Udp(s), _) => s.connect(ip(server).ok_or(io::ErrorKind::InvalidInput)?)?,
+            (Inner::Unix(s), Address::Unix(p)) => s.connect(unix_path(p))?,
+            (Inner::Unix(_), _) => return Err(io::ErrorKind::InvalidInput.into()),
+        }
+        Ok(udp)
+    }
+
+    pub fn local_addr(&self) -> io::Result<Address> {
+        match &self.sock {
+            Inner::Udp(s) => s.local_addr().map(from_ip),
+            Inner::Unix(s) => s.local_addr().map(|a| from_unix(&a)),
+        }
     }
 
     /// One datagram, or `WouldBlock` when drained.
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.sock.recv_from(buf)
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Address)> {
+        match &self.sock {
+            Inner::Udp(s) => s.recv_from(buf).map(|(n, a)| (n, from_ip(a))),
+            Inner::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, from_unix(&a))),
+        }
     }
 
-    pub fn send_to(&self, data: &[u8], to: SocketAddr) -> io::Result<usize> {
-        self.sock.send_to(data, to)
+    pub fn send_to(&self, data: &[u8], to: &Address) -> io::Result<usize> {
+        match (&self.sock, to) {
+            (Inner::Udp(s), _) => s.send_to(data, ip(to).ok_or(io::ErrorKind::InvalidInput)?),
+            (Inner::Unix(s), Address::Unix(p)) => s.send_to(data, unix_path(p)),
+            (Inner::Unix(_), _) => Err(io::ErrorKind::InvalidInput.into()),
+        }
     }
 
     /// For connected sockets.
     pub fn send(&self, data: &[u8]) -> io::Result<usize> {
-        self.sock.send(data)
+        match &self.sock {
+            Inner::Udp(s) => s.send(data),
+            Inner::Unix(s) => s.send(data),
+        }
     }
 
     pub fn fd(&self) -> i32 {
-        self.sock.as_raw_fd()
+        match &self.sock {
+            Inner::Udp(s) => s.as_raw_fd(),
+            Inner::Unix(s) => s.as_raw_fd(),
+        }
     }
-}
 
-fn enlarge_rcvbuf(sock: &UdpSocket) {
-    let size = RCVBUF;
-    // SAFETY: setsockopt reads sizeof(int) bytes from `size`; a failure only
-    // leaves the kernel's default, which is fine.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        log::debug!("SO_RCVBUF: {}", io::Error::last_os_error());
+    fn enlarge_rcvbuf(&self) {
+        let size = RCVBUF;
+        // SAFETY: setsockopt reads sizeof(int) bytes from `size`; a failure
+        // only leaves the kernel's default, which is fine.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            log::debug!("SO_RCVBUF: {}", io::Error::last_os_error());
+        }
     }
-}
 
-impl Udp {
     /// Joins a multicast group on this socket; `ifindex` 0 lets the kernel
     /// pick the interface.
     pub fn join_multicast(&self, group: std::net::IpAddr, ifindex: u32) -> io::Result<()> {
+        let Inner::Udp(sock) = &self.sock else { return Err(io::ErrorKind::InvalidInput.into()) };
         match group {
-            std::net::IpAddr::V6(g) => self.sock.join_multicast_v6(&g, ifindex),
+            std::net::IpAddr::V6(g) => sock.join_multicast_v6(&g, ifindex),
             std::net::IpAddr::V4(g) => {
                 let mreq = libc::ip_mreqn {
                     imr_multiaddr: libc::in_addr { s_addr: u32::from(g).to_be() },
@@ -89,7 +150,7 @@ impl Udp {
                 // SAFETY: setsockopt reads sizeof(ip_mreqn) bytes from mreq.
                 let rc = unsafe {
                     libc::setsockopt(
-                        self.sock.as_raw_fd(),
+                        sock.as_raw_fd(),
                         libc::IPPROTO_IP,
                         libc::IP_ADD_MEMBERSHIP,
                         (&mreq as *const libc::ip_mreqn).cast(),
