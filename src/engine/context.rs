@@ -428,11 +428,17 @@ impl Context {
         std::mem::take(&mut self.freed)
     }
 
+    /// Queues the idle check of a session, once: its timer re-checks the
+    /// last activity when it fires.
     fn schedule_reap(&mut self, id: Id) {
-        let due = self.sessions.get(id).map(|s| s.last_activity + self.session_timeout_ms());
-        if let Some(due) = due {
-            self.timers.push(Reverse((due, id.index(), TimerKind::Reap)));
+        let timeout = self.session_timeout_ms();
+        let Some(s) = self.sessions.get_mut(id) else { return };
+        if s.reap_armed {
+            return;
         }
+        s.reap_armed = true;
+        let due = s.last_activity + timeout;
+        self.timers.push(Reverse((due, id.index(), TimerKind::Reap)));
     }
 
     fn server_session(&mut self, ep: Id, remote: Address) -> Id {
@@ -1011,12 +1017,14 @@ impl Context {
 
     fn check_reap(&mut self, id: Id, now: u64) {
         let timeout = self.session_timeout_ms();
-        let Some(s) = self.sessions.get(id) else { return };
+        let Some(s) = self.sessions.get_mut(id) else { return };
+        s.reap_armed = false;
         if s.role != Role::Server || s.refcount != 0 {
-            return; // rescheduled when released
+            return; // scheduled again when released
         }
         let due = s.last_activity + timeout;
         if due > now || !s.is_quiet() {
+            s.reap_armed = true;
             self.timers.push(Reverse((due.max(now + 1000), id.index(), TimerKind::Reap)));
             return;
         }
@@ -1108,5 +1116,46 @@ pub fn response_phrase(code: u8) -> &'static str {
         c if c == msg::code(4, 5) => "Method Not Allowed",
         c if c == msg::BAD_REQUEST => "Bad Request",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local() -> Address {
+        Address::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0))
+    }
+
+    /// Every delivered event releases the session again; that must not
+    /// queue another idle timer each time (the heap would grow per request).
+    #[test]
+    fn one_reap_timer_per_idle_session() {
+        let mut ctx = Context::new().unwrap();
+        let ep = ctx.new_endpoint(local()).unwrap();
+        let peer = Address::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9));
+        let id = ctx.server_session(ep, peer);
+        for _ in 0..100 {
+            ctx.reference(id);
+            ctx.release(id);
+        }
+        let reaps = ctx.timers.iter().filter(|Reverse((_, _, k))| *k == TimerKind::Reap).count();
+        assert_eq!(reaps, 1);
+    }
+
+    #[test]
+    fn release_semantics_follow_the_role() {
+        let mut ctx = Context::new().unwrap();
+        let ep = ctx.new_endpoint(local()).unwrap();
+        let peer = Address::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9));
+        let server = ctx.server_session(ep, peer);
+        // The SERVER_SESSION_NEW event holds a reference until delivered.
+        assert!(matches!(ctx.next_event(), Some(Event::Session { .. })));
+        assert_eq!(ctx.finish_event(server), None);
+        assert_eq!(ctx.release(server), Released::NotReferenced);
+        let client = ctx.new_client_session(None, ctx.endpoint(ep).unwrap().local).unwrap();
+        assert_eq!(ctx.release(client), Released::Freed(0));
+        assert_eq!(ctx.release(client), Released::NotReferenced);
+        assert!(ctx.session(server).is_some());
     }
 }

@@ -76,6 +76,8 @@ pub struct Session {
     pub next_mid: u16,
     /// Connected and not yet torn down.
     pub established: bool,
+    /// A reap timer is queued for this session (at most one is).
+    pub reap_armed: bool,
 }
 
 impl Session {
@@ -100,6 +102,7 @@ impl Session {
             handle: 0,
             next_mid: u16::from_be_bytes([m0, m1]),
             established: true,
+            reap_armed: false,
         }
     }
 
