@@ -115,6 +115,8 @@ pub struct Endpoint {
     pub mtu: usize,
     /// The C handle's address (opaque token for the FFI layer).
     pub handle: usize,
+    /// Its server sessions by peer address.
+    peers: HashMap<Address, Id>,
 }
 
 /// Why a message could not be sent.
@@ -149,7 +151,6 @@ pub struct Context {
     sockets: Slab<Socket>,
     endpoints: Slab<Endpoint>,
     sessions: Slab<Session>,
-    peers: HashMap<(Id, Address), Id>,
     pub resources: Resources,
     dedup: Dedup,
     events: VecDeque<Event>,
@@ -222,7 +223,6 @@ impl Context {
             sockets: Slab::default(),
             endpoints: Slab::default(),
             sessions: Slab::default(),
-            peers: HashMap::new(),
             resources: Resources::default(),
             dedup: Dedup::default(),
             events: VecDeque::new(),
@@ -249,7 +249,7 @@ impl Context {
         let udp = Udp::bind(&local)?;
         let local = udp.local_addr()?;
         let sock = self.sockets.insert(Socket { udp, owner: Owner::Endpoint(Id::placeholder()) });
-        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0 });
+        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0, peers: HashMap::new() });
         let registered = match self.sockets.get_mut(sock) {
             Some(s) => {
                 s.owner = Owner::Endpoint(ep);
@@ -314,6 +314,16 @@ impl Context {
 
     // ----------------------------------------------------------- sessions
 
+    /// A session's local address: its own socket's, or its endpoint's.
+    pub fn local_addr(&self, id: Id) -> Option<Address> {
+        let s = self.sessions.get(id)?;
+        match (&s.own_local, s.route) {
+            (Some(a), _) => Some(**a),
+            (None, Route::Endpoint(ep)) => self.endpoints.get(ep).map(|e| e.local),
+            (None, Route::Socket(_)) => None,
+        }
+    }
+
     pub fn session(&self, id: Id) -> Option<&Session> {
         self.sessions.get(id)
     }
@@ -331,7 +341,7 @@ impl Context {
         let udp = Udp::connect(local.as_ref(), &server)?;
         let local = udp.local_addr()?;
         let placeholder = Id::placeholder();
-        let sid = self.sessions.insert(Session::new(Role::Client, Route::Socket(placeholder), local, server, now(), random_seed()));
+        let sid = self.sessions.insert(Session::new(Role::Client, Route::Socket(placeholder), Some(local), server, now(), random_seed()));
         let sock = self.sockets.insert(Socket { udp, owner: Owner::Session(sid) });
         let registered = match self.sockets.get_mut(sock) {
             Some(s) => self.poller.register(&mut s.udp, sock.index()),
@@ -400,7 +410,9 @@ impl Context {
                 }
             }
             Route::Endpoint(ep) => {
-                self.peers.remove(&(ep, s.remote));
+                if let Some(e) = self.endpoints.get_mut(ep) {
+                    e.peers.remove(&s.remote);
+                }
             }
         }
         Some(s.handle)
@@ -442,17 +454,18 @@ impl Context {
     }
 
     fn server_session(&mut self, ep: Id, remote: Address) -> Id {
-        if let Some(&id) = self.peers.get(&(ep, remote)) {
+        if let Some(&id) = self.endpoints.get(ep).and_then(|e| e.peers.get(&remote)) {
             return id;
         }
         self.enforce_idle_limit();
-        let local = self.endpoints.get(ep).map_or(remote, |e| e.local);
-        let mut s = Session::new(Role::Server, Route::Endpoint(ep), local, remote, now(), random_seed());
+        let mut s = Session::new(Role::Server, Route::Endpoint(ep), None, remote, now(), random_seed());
         if let Some(e) = self.endpoints.get(ep) {
             s.mtu = e.mtu;
         }
         let id = self.sessions.insert(s);
-        self.peers.insert((ep, remote), id);
+        if let Some(e) = self.endpoints.get_mut(ep) {
+            e.peers.insert(remote, id);
+        }
         self.schedule_reap(id);
         self.schedule_keepalive(id);
         self.push_event(Event::Session { session: id, event: event::SERVER_SESSION_NEW });
@@ -758,7 +771,7 @@ impl Context {
                 // Only requests and pings may open a server session.
                 let opens = matches!(pdu.typ, MsgType::Con | MsgType::Non)
                     && (msg::code_class(pdu.code) == 0);
-                if !opens && !self.peers.contains_key(&(ep, from)) {
+                if !opens && !self.endpoints.get(ep).is_some_and(|e| e.peers.contains_key(&from)) {
                     log::debug!("dropping {:?} from unknown peer {from}", pdu.typ);
                     return;
                 }
@@ -793,7 +806,7 @@ impl Context {
         log::debug!("bad packet from {from}: {e:?}");
         let id = match owner {
             Ok(sid) => Some(sid),
-            Err(ep) => self.peers.get(&(ep, from)).copied(),
+            Err(ep) => self.endpoints.get(ep).and_then(|e| e.peers.get(&from)).copied(),
         };
         if let Some(sid) = id {
             self.push_event(Event::Session { session: sid, event: event::BAD_PACKET });

@@ -11,7 +11,7 @@ pub const MAX_ENTRIES: usize = 4096;
 struct Entry {
     expires: u64,
     /// None: still being handled, or answered with nothing to repeat.
-    wire: Option<Vec<u8>>,
+    wire: Option<Box<[u8]>>,
 }
 
 #[derive(Default)]
@@ -56,7 +56,7 @@ impl Dedup {
     /// The response sent for a remembered exchange.
     pub fn record(&mut self, session: Id, mid: u16, wire: &[u8]) {
         if let Some(e) = self.map.get_mut(&(session, mid)) {
-            e.wire = Some(wire.to_vec());
+            e.wire = Some(wire.into());
         }
     }
 

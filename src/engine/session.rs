@@ -59,7 +59,10 @@ pub struct Flight {
 pub struct Session {
     pub role: Role,
     pub route: Route,
-    pub local: Address,
+    /// Own address of a client session's socket; a server session uses its
+    /// endpoint's (see `Context::local_addr`), which saves idle sessions
+    /// the copy.
+    pub own_local: Option<Box<Address>>,
     pub remote: Address,
     pub refcount: u32,
     pub ifindex: i32,
@@ -81,12 +84,12 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(role: Role, route: Route, local: Address, remote: Address, now: u64, seed: [u8; 10]) -> Session {
+    pub fn new(role: Role, route: Route, local: Option<Address>, remote: Address, now: u64, seed: [u8; 10]) -> Session {
         let [m0, m1, t @ ..] = seed;
         Session {
             role,
             route,
-            local,
+            own_local: local.map(Box::new),
             remote,
             refcount: match role {
                 Role::Client => 1,
@@ -169,8 +172,8 @@ mod tests {
     fn refcounts_start_per_role() {
         let mut slab = super::super::slab::Slab::default();
         let ep = slab.insert(());
-        let c = Session::new(Role::Client, Route::Socket(ep), addr(1), addr(2), 0, [0; 10]);
-        let s = Session::new(Role::Server, Route::Endpoint(ep), addr(1), addr(2), 0, [0; 10]);
+        let c = Session::new(Role::Client, Route::Socket(ep), Some(addr(1)), addr(2), 0, [0; 10]);
+        let s = Session::new(Role::Server, Route::Endpoint(ep), None, addr(2), 0, [0; 10]);
         assert_eq!(c.refcount, 1);
         assert_eq!(s.refcount, 0);
     }
@@ -179,7 +182,7 @@ mod tests {
     fn tokens_and_mids_advance() {
         let mut slab = super::super::slab::Slab::default();
         let ep = slab.insert(());
-        let mut s = Session::new(Role::Client, Route::Socket(ep), addr(1), addr(2), 0, [0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xfe]);
+        let mut s = Session::new(Role::Client, Route::Socket(ep), Some(addr(1)), addr(2), 0, [0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xfe]);
         assert_eq!(s.new_mid(), 0);
         assert_eq!(s.new_mid(), 1);
         assert_eq!(s.new_token(), vec![0xff]);

@@ -232,7 +232,10 @@ pub unsafe extern "C" fn coap_session_get_app_data(session: *const coap_session_
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_addr_local(session: *const coap_session_t) -> *const coap_address_t {
     guard("coap_session_get_addr_local", || {
-        let local = engine_session!("coap_session_get_addr_local", session).local;
+        let (ctx, id) = session!("coap_session_get_addr_local", session);
+        let Some(local) = engine!("coap_session_get_addr_local", ctx).local_addr(id) else {
+            return std::ptr::null();
+        };
         let slot = handle!("coap_session_get_addr_local", session, SessionCell).addr_slot(0);
         *slot = crate::ffi::address::to_c(&local);
         slot as *const coap_address_t
@@ -350,8 +353,10 @@ pub unsafe extern "C" fn coap_session_max_pdu_size(session: *const coap_session_
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_str(session: *const coap_session_t) -> *const c_char {
     guard("coap_session_str", || {
-        let s = engine_session!("coap_session_str", session);
-        crate::ffi::endpoint::describe(format!("{} <-> {} UDP ", s.local, s.remote))
+        let (ctx, id) = session!("coap_session_str", session);
+        let engine = engine!("coap_session_str", ctx);
+        let (Some(local), Some(s)) = (engine.local_addr(id), engine.session(id)) else { return std::ptr::null() };
+        crate::ffi::endpoint::describe(format!("{local} <-> {} UDP ", s.remote))
     })
 }
 
