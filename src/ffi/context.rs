@@ -126,6 +126,7 @@ pub unsafe extern "C" fn coap_free_context(context: *mut coap_context_t) {
 pub(crate) unsafe fn free_now(context: *mut coap_context_t) {
     crate::ffi::resource::delete_all(context);
     let (sessions, endpoints) = {
+        // SAFETY: per this function's contract.
         let Some(obj) = (unsafe { crate::ffi::handle::get::<ContextObj>(context) }) else { return };
         let Some(engine) = obj.engine.as_mut() else { return };
         let endpoints: Vec<usize> = engine.endpoint_ids().iter().filter_map(|&id| engine.endpoint(id).map(|e| e.handle)).collect();

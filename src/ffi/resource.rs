@@ -260,11 +260,13 @@ pub unsafe extern "C" fn coap_add_resource(context: *mut coap_context_t, resourc
         };
         let engine = engine!("coap_add_resource", context, else {
             // Keep it usable: put it back.
+            // SAFETY: the handle was checked live above; that borrow ended.
             if let Some(c) = unsafe { get::<ResourceCell>(resource) } {
                 c.place = Place::Alone(r);
             }
         });
         let (id, replaced) = engine.resources.add(*r);
+        // SAFETY: as above.
         if let Some(c) = unsafe { get::<ResourceCell>(resource) } {
             c.place = Place::InContext { ctx: context, id };
         }
@@ -442,6 +444,7 @@ pub unsafe extern "C" fn coap_add_attr(resource: *mut coap_resource_t, name: *mu
             }
         }
         with_resource(resource, |r| r.attrs.push(Attr { name: name_bytes.clone(), value: value_bytes, flags: flags as u32 }));
+        // SAFETY: the handle was checked live at the top; no borrow remains.
         if let Some(cell) = unsafe { get::<ResourceCell>(resource) } {
             cell.attrs.push((name_bytes, a));
         }
