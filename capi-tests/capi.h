@@ -15,6 +15,7 @@ void register_address(void);
 void register_mem(void);
 void register_pdu(void);
 void register_session(void);
+void register_observe(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

@@ -55,6 +55,7 @@ int main(void) {
   register_mem();
   register_pdu();
   register_session();
+  register_observe();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();
   failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

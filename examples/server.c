@@ -17,6 +17,7 @@
 static volatile sig_atomic_t quit;
 static void on_signal(int sig) { (void)sig; quit = 1; }
 
+static coap_resource_t *time_resource;
 static uint8_t data[1024];
 static size_t data_len;
 static int have_data;
@@ -137,6 +138,8 @@ int main(int argc, char **argv) {
 
   r = coap_resource_init(coap_make_str_const("time"), 0);
   coap_register_request_handler(r, COAP_REQUEST_GET, get_time);
+  coap_resource_set_get_observable(r, 1);
+  time_resource = r;
   coap_add_attr(r, coap_make_str_const("rt"), coap_make_str_const("\"ticks\""), 0);
   coap_add_attr(r, coap_make_str_const("title"), coap_make_str_const("\"Internal Clock\""), 0);
   coap_add_resource(ctx, r);
@@ -149,9 +152,16 @@ int main(int argc, char **argv) {
 
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  while (!quit)
+  /* Observers of /time hear from us once a second. */
+  time_t last = time(NULL);
+  while (!quit) {
     if (coap_io_process(ctx, 1000) < 0)
       break;
+    if (time(NULL) != last) {
+      last = time(NULL);
+      coap_resource_notify_observers(time_resource, NULL);
+    }
+  }
   coap_free_context(ctx);
   coap_cleanup();
   return 0;

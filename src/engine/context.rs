@@ -5,6 +5,7 @@
 //! call back into any API function).
 use super::clock;
 use super::dedup::{Dedup, Seen};
+use super::observe::{self, Observe, Observer, Reply};
 use super::resource::{Found, Resources, WELL_KNOWN};
 use super::session::{Pending, Role, Route, Session};
 use super::slab::{Id, Slab};
@@ -33,6 +34,9 @@ pub mod event {
     pub const MSG_RETRANSMITTED: u32 = 20482;
     pub const KEEPALIVE_FAILURE: u32 = 32769;
 }
+
+const NOTIFY_CON: u32 = 2;
+const NOTIFY_NON_ALWAYS: u32 = 4;
 
 /// Values of coap_nack_reason_t the engine raises.
 pub mod nack {
@@ -77,7 +81,7 @@ impl Default for Config {
 pub enum Event {
     /// A request for a resource handler; the FFI layer calls the handler and
     /// then [`Context::finish_request`].
-    Request { session: Id, resource: Id, handler: usize, request: Pdu, response: Pdu },
+    Request { session: Id, resource: Id, handler: usize, request: Pdu, response: Pdu, reply: Reply },
     Response { session: Id, sent: Option<Pdu>, received: Pdu },
     Nack { session: Id, sent: Option<Pdu>, reason: u32, mid: u16 },
     Ping { session: Id, received: Pdu },
@@ -380,12 +384,49 @@ impl Context {
             return Released::Kept;
         }
         match s.role {
-            Role::Client => self.drop_session(id).map_or(Released::Kept, Released::Freed),
+            Role::Client => {
+                self.cancel_all_observations(id);
+                self.drop_session(id).map_or(Released::Kept, Released::Freed)
+            }
             Role::Server => {
                 s.last_activity = now();
                 self.schedule_reap(id);
                 Released::Kept
             }
+        }
+    }
+
+    /// coap_cancel_observe(): a GET with Observe 1 and the observing
+    /// request's token and options, sent as `typ`.
+    pub fn cancel_observe(&mut self, id: Id, token: &[u8], typ: MsgType) -> bool {
+        let Some(s) = self.sessions.get_mut(id) else { return false };
+        let Some(i) = s.flight().and_then(|f| f.observing.iter().position(|(t, _)| t.as_slice() == token)) else {
+            return false;
+        };
+        let (_, original) = s.flight_mut().observing.remove(i);
+        let mid = s.new_mid();
+        let mut cancel = Pdu::new(typ, original.code, mid, 0);
+        if cancel.add_token(token).is_err() {
+            return false;
+        }
+        for o in original.options().map_while(Result::ok) {
+            let value: &[u8] = if o.number == option::OBSERVE { &[1] } else { o.value };
+            if cancel.add_option(o.number, value).is_err() {
+                return false;
+            }
+        }
+        self.send(id, cancel).is_ok()
+    }
+
+    /// On closing a client session, cancel what it observes (unless asked
+    /// not to); nothing waits for the answers.
+    fn cancel_all_observations(&mut self, id: Id) {
+        let tokens: Vec<Vec<u8>> = match self.sessions.get(id) {
+            Some(s) if !s.no_observe_cancel => s.flight().map_or(Vec::new(), |f| f.observing.iter().map(|(t, _)| t.clone()).collect()),
+            _ => return,
+        };
+        for t in tokens {
+            self.cancel_observe(id, &t, MsgType::Non);
         }
     }
 
@@ -402,6 +443,9 @@ impl Context {
 
     /// Removes a session now, whatever its count; returns its handle.
     fn drop_session(&mut self, id: Id) -> Option<usize> {
+        for (_, r) in self.resources.iter_mut() {
+            r.observers.retain(|o| o.session != id);
+        }
         let s = self.sessions.remove(id)?;
         match s.route {
             Route::Socket(sock) => {
@@ -571,9 +615,14 @@ impl Context {
         s.last_activity = now;
         let mid = pdu.mid;
         if msg::code_class(pdu.code) == 0 && pdu.code != 0 {
+            let registers = pdu.option(option::OBSERVE).is_some_and(|o| o.value.iter().all(|&b| b == 0));
             let f = s.flight_mut();
             if !f.open_requests.iter().any(|t| t == pdu.token()) {
                 f.open_requests.push(pdu.token().to_vec());
+            }
+            if registers {
+                f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
+                f.observing.push((pdu.token().to_vec(), pdu.clone()));
             }
         }
         if pdu.typ == MsgType::Con && s.in_flight() >= usize::from(s.tx().nstart.max(1)) {
@@ -635,6 +684,145 @@ impl Context {
 
     /// Completes a request after its handler ran: sends the response, or an
     /// empty ACK when the handler left the code at 0.00 on a CON request.
+    /// Completes a request a handler answered, observation included.
+    pub fn finish_reply(&mut self, reply: Reply, mut response: Pdu) {
+        let Reply { session: id, resource, request_typ, request_mid, observe } = reply;
+        let ok = msg::code_class(response.code) == 2;
+        match observe {
+            Observe::None => {}
+            Observe::Register(request) => {
+                let token = request.token().to_vec();
+                let seq = match self.resources.get_mut(resource) {
+                    Some(r) if ok && r.observable => {
+                        r.observers.retain(|o| !(o.session == id && o.token == token));
+                        r.observers.push(Observer { session: id, token, request, non_sent: 0, last_mid: None });
+                        Some(r.obs_seq)
+                    }
+                    _ => None,
+                };
+                if let Some(seq) = seq {
+                    // The observer keeps its session alive (not reaped).
+                    self.reference(id);
+                    let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
+                }
+            }
+            Observe::Notify(token) => {
+                if ok {
+                    let seq = self.resources.get(resource).map_or(0, |r| r.obs_seq);
+                    let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
+                    let mid = response.mid;
+                    if let Some(o) = self.observer_mut(resource, id, &token) {
+                        o.last_mid = Some(mid);
+                    }
+                } else {
+                    // RFC 7641 §3.2: an error response ends the observation.
+                    self.remove_observer(resource, id, &token);
+                }
+                if response.code == msg::EMPTY {
+                    return;
+                }
+                if let Err(e) = self.send_now(id, response, now()) {
+                    log::debug!("notification not sent: {e:?}");
+                }
+                return;
+            }
+        }
+        self.finish_request(id, request_typ, request_mid, response);
+    }
+
+    fn observer_mut(&mut self, resource: Id, session: Id, token: &[u8]) -> Option<&mut Observer> {
+        self.resources.get_mut(resource)?.observers.iter_mut().find(|o| o.session == session && o.token == token)
+    }
+
+    fn remove_observer(&mut self, resource: Id, session: Id, token: &[u8]) {
+        let removed = self.resources.get_mut(resource).map_or(0, |r| {
+            let before = r.observers.len();
+            r.observers.retain(|o| !(o.session == session && o.token == token));
+            before - r.observers.len()
+        });
+        for _ in 0..removed {
+            self.release_observer_ref(session);
+        }
+    }
+
+    /// Drops the reference an observer held on its session.
+    fn release_observer_ref(&mut self, session: Id) {
+        if let Released::Freed(h) = self.release(session) {
+            self.freed.push(h);
+        }
+    }
+
+    /// Removes every observation held by a session (RST, failure, close).
+    fn remove_observers_of(&mut self, session: Id, only_token: Option<&[u8]>) {
+        let mut removed = 0;
+        for (_, r) in self.resources.iter_mut() {
+            let before = r.observers.len();
+            r.observers.retain(|o| !(o.session == session && only_token.map_or(true, |t| o.token == t)));
+            removed += before - r.observers.len();
+        }
+        for _ in 0..removed {
+            self.release_observer_ref(session);
+        }
+    }
+
+    /// What a request does about observation: register (GET/FETCH with
+    /// Observe 0 on an observable resource) or deregister (Observe 1).
+    fn observe_request(&mut self, id: Id, rid: Id, req: &Pdu) -> Observe {
+        if req.code != msg::GET && req.code != msg::FETCH {
+            return Observe::None;
+        }
+        let Some(o) = req.option(option::OBSERVE) else { return Observe::None };
+        let value = o.value.iter().fold(0u32, |v, &b| (v << 8) | u32::from(b));
+        match value {
+            0 if self.resources.get(rid).is_some_and(|r| r.observable) => Observe::Register(req.clone()),
+            1 => {
+                let token = req.token().to_vec();
+                self.remove_observer(rid, id, &token);
+                Observe::None
+            }
+            _ => Observe::None,
+        }
+    }
+
+    /// coap_resource_notify_observers(): queues a notification to each
+    /// observer of every resource marked dirty.
+    fn run_notifications(&mut self) {
+        let dirty: Vec<Id> = self.resources.iter_mut().filter(|(_, r)| r.dirty).map(|(id, _)| id).collect();
+        for rid in dirty {
+            let Some(r) = self.resources.get_mut(rid) else { continue };
+            r.dirty = false;
+            if r.observers.is_empty() {
+                continue;
+            }
+            r.obs_seq = observe::next_seq(r.obs_seq);
+            let flags = r.flags;
+            let handlers = r.handlers;
+            let mut jobs = Vec::with_capacity(r.observers.len());
+            for o in r.observers.iter_mut() {
+                let con = if flags & NOTIFY_CON != 0 {
+                    true
+                } else if flags & NOTIFY_NON_ALWAYS != 0 {
+                    false
+                } else {
+                    o.non_sent >= observe::NON_BEFORE_CON
+                };
+                o.non_sent = if con { 0 } else { o.non_sent + 1 };
+                let handler = usize::from(o.request.code).checked_sub(1).and_then(|i| handlers.get(i)).copied().filter(|&h| h != 0);
+                jobs.push((o.session, o.token.clone(), o.request.clone(), con, handler));
+            }
+            for (sid, token, request, con, handler) in jobs {
+                let Some(handler) = handler else { continue };
+                let Some(s) = self.sessions.get_mut(sid) else { continue };
+                let mid = s.new_mid();
+                let typ = if con { MsgType::Con } else { MsgType::Non };
+                let mut response = Pdu::new(typ, msg::EMPTY, mid, 0);
+                let _ = response.add_token(&token);
+                let reply = Reply { session: sid, resource: rid, request_typ: request.typ, request_mid: request.mid, observe: Observe::Notify(token) };
+                self.push_event(Event::Request { session: sid, resource: rid, handler, request, response, reply });
+            }
+        }
+    }
+
     pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_mid: u16, mut response: Pdu) {
         if response.code == msg::EMPTY {
             if request_typ == MsgType::Con {
@@ -675,6 +863,9 @@ impl Context {
     /// reads every ready socket and runs due timers.
     pub fn process(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.run_timers(now());
+        // Notifications asked for since the last pass go out now, not
+        // after the wait.
+        self.run_notifications();
         let wait = if self.has_events() { Some(Duration::ZERO) } else { self.bounded_by_timers(timeout) };
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
@@ -684,6 +875,7 @@ impl Context {
         }
         self.ready = ready;
         self.run_timers(now());
+        self.run_notifications();
         self.arm_timer();
         result
     }
@@ -844,13 +1036,26 @@ impl Context {
         if pdu.code == msg::EMPTY {
             return; // a separate response follows
         }
+        let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         if let Some(s) = self.sessions.get_mut(id) {
-            s.flight_mut().open_requests.retain(|t| t.as_slice() != pdu.token());
+            let f = s.flight_mut();
+            let observed = f.observing.iter().any(|(t, _)| t.as_slice() == pdu.token());
+            if !(notification && observed) {
+                f.open_requests.retain(|t| t.as_slice() != pdu.token());
+                f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
+            }
         }
         self.push_event(Event::Response { session: id, sent: Some(p.pdu), received: pdu });
     }
 
     fn on_rst(&mut self, id: Id, pdu: Pdu) {
+        // A RST to a notification ends that observation (RFC 7641 §3.6).
+        let token = self.resources.iter_mut().find_map(|(_, r)| {
+            r.observers.iter().find(|o| o.session == id && o.last_mid == Some(pdu.mid)).map(|o| o.token.clone())
+        });
+        if let Some(t) = token {
+            self.remove_observers_of(id, Some(&t));
+        }
         let Some(p) = self.take_pending(id, pdu.mid) else { return };
         self.release_waiting(id);
         if p.pdu.code == msg::EMPTY {
@@ -862,11 +1067,16 @@ impl Context {
     }
 
     fn on_response(&mut self, id: Id, pdu: Pdu) {
+        let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         let known = self.sessions.get_mut(id).is_some_and(|s| {
             let f = s.flight_mut();
-            let before = f.open_requests.len();
-            f.open_requests.retain(|t| t.as_slice() != pdu.token());
-            f.open_requests.len() != before
+            let known = f.open_requests.iter().any(|t| t.as_slice() == pdu.token());
+            let observed = f.observing.iter().any(|(t, _)| t.as_slice() == pdu.token());
+            if !(notification && observed) {
+                f.open_requests.retain(|t| t.as_slice() != pdu.token());
+                f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
+            }
+            known
         });
         if !known {
             log::debug!("response with unknown token");
@@ -926,7 +1136,9 @@ impl Context {
                 match handler {
                     Some(handler) => {
                         let response = self.response_skeleton(id, &req);
-                        self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response });
+                        let observe = self.observe_request(id, rid, &req);
+                        let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_mid: req.mid, observe };
+                        self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response, reply });
                     }
                     None => self.answer_error(id, &req, msg::code(4, 5)),
                 }
@@ -1008,7 +1220,9 @@ impl Context {
                 }
                 self.push_event(Event::Session { session: id, event: event::KEEPALIVE_FAILURE });
             } else {
+                let token = p.token.clone();
                 self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
+                self.remove_observers_of(id, Some(&token));
             }
             self.release_waiting(id);
             return;

@@ -2,6 +2,7 @@
 //! library-wide state (clock, random numbers).
 
 pub mod clock;
+pub mod observe;
 pub mod pdu;
 pub mod prng;
 pub mod context;

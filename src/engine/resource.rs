@@ -41,6 +41,11 @@ pub struct Resource {
     pub proxy_names: Vec<Vec<u8>>,
     /// The C handle's address (opaque token for the FFI layer).
     pub handle: usize,
+    pub observers: Vec<super::observe::Observer>,
+    /// coap_resource_notify_observers() was called since the last pass.
+    pub dirty: bool,
+    /// The last Observe sequence number sent.
+    pub obs_seq: u32,
 }
 
 impl Resource {
@@ -55,6 +60,9 @@ impl Resource {
             observable: false,
             proxy_names: Vec::new(),
             handle: 0,
+            observers: Vec::new(),
+            dirty: false,
+            obs_seq: 0,
         }
     }
 
@@ -148,6 +156,10 @@ impl Resources {
 
     pub fn len(&self) -> usize {
         self.all.len()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Id, &mut Resource)> {
+        self.all.iter_mut()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -53,6 +53,8 @@ pub struct Flight {
     /// Tokens of requests sent and not yet answered, for matching
     /// separate responses.
     pub open_requests: Vec<Vec<u8>>,
+    /// Requests this client observes with, by token (for cancelling).
+    pub observing: Vec<(Vec<u8>, Pdu)>,
 }
 
 #[derive(Debug)]
@@ -81,6 +83,8 @@ pub struct Session {
     pub established: bool,
     /// A reap timer is queued for this session (at most one is).
     pub reap_armed: bool,
+    /// coap_session_set_no_observe_cancel(): no cancellations on close.
+    pub no_observe_cancel: bool,
 }
 
 impl Session {
@@ -106,6 +110,7 @@ impl Session {
             next_mid: u16::from_be_bytes([m0, m1]),
             established: true,
             reap_armed: false,
+            no_observe_cancel: false,
         }
     }
 

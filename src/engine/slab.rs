@@ -103,6 +103,13 @@ impl<T> Slab<T> {
         })
     }
 
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Id, &mut T)> {
+        self.entries.iter_mut().enumerate().filter_map(|(i, e)| match e {
+            Entry::Occupied { generation, value } => Some((Id { index: i as u32, generation: *generation }, value)),
+            Entry::Free { .. } => None,
+        })
+    }
+
     /// The id of the live object at `index`, if any.
     pub fn id_at(&self, index: usize) -> Option<Id> {
         match self.entries.get(index) {

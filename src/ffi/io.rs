@@ -4,6 +4,7 @@
 //! referenced until its callback returns, so callbacks may release
 //! sessions, send, delete resources or free the context.
 use crate::engine::context::Event;
+use crate::engine::observe::Reply;
 use crate::engine::slab::Id;
 use crate::ffi::boundary::guard;
 use crate::ffi::context::{ContextObj, Handlers};
@@ -66,8 +67,8 @@ fn deliver(ctx: *mut coap_context_t, ev: Event, h: &Handlers) {
         return;
     }
     match ev {
-        Event::Request { resource, handler, request, response, .. } => {
-            deliver_request(ctx, sid, session, resource, handler, request, response)
+        Event::Request { resource, handler, request, response, reply, .. } => {
+            deliver_request(ctx, session, resource, handler, request, response, reply)
         }
         Event::Response { sent, received, .. } => {
             let Some(f) = h.response else { return };
@@ -121,14 +122,13 @@ fn drop_pdu(pdu: *mut coap_pdu_t) {
 
 fn deliver_request(
     ctx: *mut coap_context_t,
-    sid: Id,
     session: *mut coap_session_t,
     resource: Id,
     handler: usize,
     request: crate::proto::pdu::Pdu,
     response: crate::proto::pdu::Pdu,
+    reply: Reply,
 ) {
-    let (typ, mid) = (request.typ, request.mid);
     let query = crate::ffi::resource::query_string(&request);
     let res = crate::ffi::resource::handle_of(ctx, resource);
     let req = wrap_pdu(request);
@@ -145,12 +145,11 @@ fn deliver_request(
     // SAFETY: as in next().
     let engine = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut());
     match (engine, response) {
-        (Some(e), Some(r)) => e.finish_request(sid, typ, mid, r),
+        (Some(e), Some(r)) => e.finish_reply(reply, r),
         (Some(e), None) => {
             log::error!("request handler deleted the response PDU; sending an empty ACK");
-            if typ == MsgType::Con {
-                e.finish_request(sid, typ, mid, crate::proto::pdu::Pdu::new(MsgType::Ack, 0, mid, 0));
-            }
+            let ack = crate::proto::pdu::Pdu::new(MsgType::Ack, 0, reply.request_mid, 0);
+            e.finish_reply(reply, ack);
         }
         _ => {}
     }

@@ -37,3 +37,4 @@ pub mod handler;
 pub mod io;
 pub mod resource;
 pub mod encryption;
+pub mod observe;

@@ -151,7 +151,7 @@ fn new_resource(kind: Kind, path: Vec<u8>, flags: c_int, owned_uri: *mut coap_st
 }
 
 /// Runs `f` on the resource behind a live handle, wherever it lives.
-fn with_resource<R>(h: *mut coap_resource_t, f: impl FnOnce(&mut Resource) -> R) -> Option<R> {
+pub(crate) fn with_resource<R>(h: *mut coap_resource_t, f: impl FnOnce(&mut Resource) -> R) -> Option<R> {
     // SAFETY: handles come through the API; get() checks the tag.
     let cell = unsafe { get::<ResourceCell>(h) }?;
     match &mut cell.place {

@@ -253,6 +253,20 @@ impl Pdu {
         Ok(n)
     }
 
+    /// Adds an option even after the payload was set: it goes in front of
+    /// the payload marker (the library adds Observe to a handler's answer).
+    pub fn add_option_before_payload(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
+        let Some(data_off) = self.data_off else { return self.add_option(number, value) };
+        // The marker and payload step aside while the option goes in.
+        let tail = self.buf.split_off(data_off.saturating_sub(1));
+        self.data_off = None;
+        let added = self.add_option(number, value);
+        let new_off = self.buf.len() + 1;
+        self.buf.extend_from_slice(&tail);
+        self.data_off = Some(new_off);
+        added
+    }
+
     /// Removes the first option with `number`; false if there is none.
     pub fn remove_option(&mut self, number: OptNum) -> bool {
         let mut prev: OptNum = 0;

@@ -177,3 +177,20 @@ fn data_after_and_clear() {
     assert_eq!(p.payload(), None);
     p.add_token(b"t").unwrap();
 }
+
+#[test]
+fn option_added_after_payload_goes_before_the_marker() {
+    let mut p = Pdu::new(MsgType::Ack, crate::proto::msg::CONTENT, 1, 0);
+    p.add_token(b"t").unwrap();
+    p.add_option(crate::proto::option::CONTENT_FORMAT, &[0]).unwrap();
+    p.add_payload(b"body").unwrap();
+    p.add_option_before_payload(crate::proto::option::OBSERVE, &[7]).unwrap();
+    p.add_option_before_payload(crate::proto::option::MAX_AGE, &[9]).unwrap();
+    let nums: Vec<_> = p.options().map(|o| o.unwrap().number).collect();
+    assert_eq!(nums, vec![6, 12, 14]);
+    assert_eq!(p.payload(), Some(&b"body"[..]));
+    let wire = crate::proto::wire::to_vec(&p, crate::proto::msg::Framing::Udp).unwrap();
+    let back = crate::proto::wire::parse_udp(&wire, 8).unwrap();
+    assert_eq!(back.payload(), Some(&b"body"[..]));
+    assert_eq!(back.option(crate::proto::option::OBSERVE).map(|o| o.value), Some(&[7u8][..]));
+}

@@ -22,7 +22,6 @@ coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *, const coap_pdu_t *, 
 const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
 int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
 void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
-int coap_cancel_observe(coap_session_t *, coap_binary_t *, coap_pdu_type_t);
 void coap_clear_event_handler(coap_context_t *);
 coap_uri_t *coap_clone_uri(const coap_uri_t *);
 uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
@@ -62,12 +61,8 @@ coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, si
 coap_async_t *coap_register_async(coap_session_t *, const coap_pdu_t *, coap_tick_t);
 void coap_register_option(coap_context_t *, uint16_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-int coap_resource_notify_observers(coap_resource_t *, const coap_string_t *);
-int coap_resource_set_dirty(coap_resource_t *, const coap_string_t *);
-void coap_resource_set_get_observable(coap_resource_t *, int);
 const char *coap_response_phrase(unsigned char);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
-void coap_session_set_no_observe_cancel(coap_session_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 void coap_show_pdu(coap_log_t, const coap_pdu_t *);
 int coap_split_path(const uint8_t *, size_t, unsigned char *, size_t *);

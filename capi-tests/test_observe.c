@@ -1,0 +1,153 @@
+/* coap_observe(3): registration, notifications with rising sequence
+ * numbers, cancellation, and deregistration by Observe 1 (RFC 7641). */
+#include "capi.h"
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+
+static coap_context_t *server, *client;
+static coap_session_t *session;
+static coap_resource_t *res;
+static uint16_t port;
+static int counter, notifications, last_code;
+static uint32_t last_seq;
+static int last_has_observe;
+
+static void hnd_get(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                    coap_pdu_t *resp) {
+  char text[16];
+  (void)r, (void)s, (void)req, (void)q;
+  snprintf(text, sizeof(text), "%d", counter);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, strlen(text), (const uint8_t *)text);
+}
+
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                   const coap_mid_t mid) {
+  coap_opt_iterator_t oi;
+  coap_opt_t *opt = coap_check_option(received, COAP_OPTION_OBSERVE, &oi);
+  (void)s, (void)sent, (void)mid;
+  notifications++;
+  last_code = coap_pdu_get_code(received);
+  last_has_observe = opt != NULL;
+  if (opt)
+    last_seq = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+  return COAP_RESPONSE_OK;
+}
+
+static void pump(int want) {
+  for (int i = 0; i < 300 && notifications < want; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(client, 5);
+  }
+}
+
+static void send_get(const char *token, int observe) {
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, session);
+  uint8_t buf[4];
+  coap_add_token(pdu, strlen(token), (const uint8_t *)token);
+  if (observe >= 0)
+    coap_add_option(pdu, COAP_OPTION_OBSERVE, coap_encode_var_safe(buf, sizeof(buf), (unsigned)observe), buf);
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"obs");
+  coap_send(session, pdu);
+}
+
+static int setup(void) {
+  coap_address_t a;
+  port = (uint16_t)(20000 + (getpid() + 7) % 20000);
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.addr.sin.sin_port = htons(port);
+  a.size = sizeof(struct sockaddr_in);
+  server = coap_new_context(&a);
+  res = coap_resource_init(coap_make_str_const("obs"), 0);
+  coap_register_request_handler(res, COAP_REQUEST_GET, hnd_get);
+  coap_resource_set_get_observable(res, 1);
+  coap_add_resource(server, res);
+  client = coap_new_context(NULL);
+  coap_register_response_handler(client, on_response);
+  session = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  return server && session ? 0 : 1;
+}
+
+static int teardown(void) {
+  coap_session_release(session);
+  coap_free_context(client);
+  coap_free_context(server);
+  return 0;
+}
+
+static void test_register_notify_cancel(void) {
+  coap_binary_t token = {3, (uint8_t *)"obs"};
+  int before;
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0); /* nobody yet */
+  notifications = 0;
+  send_get("obs", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  CU_ASSERT_EQUAL_FATAL(notifications, 1);
+  CU_ASSERT(last_has_observe);
+  before = (int)last_seq;
+  counter = 1;
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+  pump(2);
+  CU_ASSERT_EQUAL(notifications, 2);
+  CU_ASSERT(last_has_observe);
+  CU_ASSERT_EQUAL((int)last_seq, before + 1);
+  for (int n = 3; n <= 7; n++) { /* past the every-fifth-is-CON mark */
+    CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+    pump(n);
+  }
+  CU_ASSERT_EQUAL(notifications, 7);
+  CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_CON), 1);
+  pump(8); /* the answer to the cancelling GET */
+  CU_ASSERT_EQUAL(notifications, 8);
+  CU_ASSERT_FALSE(last_has_observe);
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_CON), 0); /* not observing */
+  CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_ACK), 0);
+  CU_ASSERT_EQUAL(coap_cancel_observe(NULL, &token, COAP_MESSAGE_CON), 0);
+  CU_ASSERT_EQUAL(capi_log_calls, 3);
+  capi_log_capture_stop();
+}
+
+static void test_deregister_with_observe_1(void) {
+  notifications = 0;
+  send_get("ob2", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+  pump(2);
+  CU_ASSERT_EQUAL(notifications, 2);
+  send_get("ob2", COAP_OBSERVE_CANCEL);
+  pump(3);
+  CU_ASSERT_EQUAL(notifications, 3);
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+}
+
+static void test_not_observable(void) {
+  coap_resource_set_get_observable(res, 0);
+  notifications = 0;
+  send_get("ob3", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  CU_ASSERT_EQUAL(notifications, 1);
+  CU_ASSERT_FALSE(last_has_observe); /* a plain answer, no registration */
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+  coap_resource_set_get_observable(res, 1);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(NULL, NULL), 0);
+  coap_resource_set_get_observable(NULL, 1);
+  CU_ASSERT_EQUAL(capi_log_calls, 2);
+  capi_log_capture_stop();
+}
+
+void register_observe(void) {
+  static const capi_test_t tests[] = {
+      {"register, notify, cancel", test_register_notify_cancel},
+      {"deregister with Observe 1", test_deregister_with_observe_1},
+      {"not observable", test_not_observable},
+      {NULL, NULL}};
+  CU_pSuite suite = CU_add_suite("observe", setup, teardown);
+  for (const capi_test_t *t = tests; t->name; t++)
+    CU_add_test(suite, t->name, t->fn);
+}

@@ -1,0 +1,66 @@
+//! RFC 7641 observation state: a resource's observers (server side) and
+//! the requests a client observes with (client side).
+use super::slab::Id;
+use crate::proto::pdu::Pdu;
+
+/// Every fifth notification of a NON resource goes as CON (RFC 7641 §4.5),
+/// so a client that vanished is noticed.
+pub const NON_BEFORE_CON: u8 = 4;
+
+/// Observe sequence numbers are 24 bits (RFC 7641 §3.4).
+pub fn next_seq(seq: u32) -> u32 {
+    seq.wrapping_add(1) & 0x00FF_FFFF
+}
+
+/// The value bytes of an Observe option (minimal big-endian, 0 is empty).
+pub fn seq_bytes(seq: u32) -> Vec<u8> {
+    let b = seq.to_be_bytes();
+    let skip = b.iter().take_while(|&&x| x == 0).count();
+    b[skip..].to_vec()
+}
+
+#[derive(Debug)]
+pub struct Observer {
+    pub session: Id,
+    pub token: Vec<u8>,
+    /// The registering request, replayed for each notification.
+    pub request: Pdu,
+    /// NON notifications sent since the last CON.
+    pub non_sent: u8,
+    /// Message id of the last notification, to match a RST.
+    pub last_mid: Option<u16>,
+}
+
+/// What finishing a request does about observation.
+#[derive(Debug)]
+pub enum Observe {
+    None,
+    /// A GET with Observe 0: keep this copy of the request if the answer is 2.xx.
+    Register(Pdu),
+    /// A notification for the observer with this token.
+    Notify(Vec<u8>),
+}
+
+/// What the engine needs back after a request handler ran.
+#[derive(Debug)]
+pub struct Reply {
+    pub session: Id,
+    pub resource: Id,
+    pub request_typ: crate::proto::msg::MsgType,
+    pub request_mid: u16,
+    pub observe: Observe,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_wraps_at_24_bits() {
+        assert_eq!(next_seq(0xFF_FFFF), 0);
+        assert_eq!(next_seq(5), 6);
+        assert_eq!(seq_bytes(0), Vec::<u8>::new());
+        assert_eq!(seq_bytes(0x1234), vec![0x12, 0x34]);
+        assert_eq!(seq_bytes(0xFF_FFFF), vec![0xff, 0xff, 0xff]);
+    }
+}
