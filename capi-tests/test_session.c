@@ -41,6 +41,27 @@ static void hnd_silent(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *
   (void)r, (void)s, (void)req, (void)q, (void)resp; /* code stays 0.00: empty ACK */
 }
 
+static int async_calls, async_app_seen;
+static void hnd_async(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  coap_async_t *async = coap_find_async(s, coap_pdu_get_token(req));
+  static int marker = 42;
+  (void)r, (void)resp;
+  async_calls++;
+  if (!async) {
+    /* First call: answer later. "trigger" waits for coap_async_trigger. */
+    int manual = q && q->length == 7 && memcmp(q->s, "trigger", 7) == 0;
+    async = coap_register_async(s, req, manual ? 0 : COAP_TICKS_PER_SECOND / 20);
+    coap_async_set_app_data(async, &marker);
+    if (manual)
+      coap_async_trigger(async);
+    return; /* no code: the library sends the empty ACK */
+  }
+  async_app_seen = coap_async_get_app_data(async) == &marker;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 4, (const uint8_t *)"done");
+}
+
 static int self_deleted;
 static void hnd_delete_self(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                             coap_pdu_t *resp) {
@@ -117,6 +138,9 @@ static int setup(void) {
   coap_register_request_handler(r, COAP_REQUEST_GET, hnd_hello);
   coap_register_request_handler(r, COAP_REQUEST_PUT, hnd_silent);
   coap_add_attr(r, coap_make_str_const("rt"), coap_make_str_const("\"greeting\""), 0);
+  coap_add_resource(server, r);
+  r = coap_resource_init(coap_make_str_const("async"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_async);
   coap_add_resource(server, r);
   r = coap_resource_init(coap_make_str_const("gone"), 0);
   coap_register_request_handler(r, COAP_REQUEST_DELETE, hnd_delete_self);
@@ -516,6 +540,32 @@ static void test_unix_domain(void) {
   unlink(cpath);
 }
 
+/* coap_async(3): separate responses after a delay or a trigger. */
+static void test_async(void) {
+  CU_ASSERT_EQUAL(coap_async_is_supported(), 1);
+  for (int i = 0; i < 2; i++) {
+    responses = 0;
+    async_calls = 0;
+    async_app_seen = 0;
+    coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "async", i ? "trigger" : NULL));
+    CU_ASSERT(pump(&responses, 1));
+    CU_ASSERT_EQUAL(async_calls, 2);
+    CU_ASSERT(async_app_seen);
+    CU_ASSERT_STRING_EQUAL(last_body, "done");
+    CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  }
+  /* A NON request gets a NON separate response. */
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, "async", NULL));
+  CU_ASSERT(pump(&responses, 1));
+  CU_ASSERT_STRING_EQUAL(last_body, "done");
+  capi_log_capture_start();
+  coap_async_trigger(NULL);
+  CU_ASSERT_PTR_NULL(coap_register_async(session, NULL, 1));
+  CU_ASSERT_EQUAL(capi_log_calls, 2);
+  capi_log_capture_stop();
+}
+
 static int ka_pongs, ka_failures;
 static void ka_pong(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
   (void)s, (void)received, (void)mid;
@@ -591,6 +641,7 @@ void register_session(void) {
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
+      {"async (separate) responses", test_async},
       {"AF_UNIX datagram endpoint and client", test_unix_domain},
       {"keepalive pings and failure", test_keepalive},
       {"bad handles", test_bad_handles},

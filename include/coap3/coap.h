@@ -763,6 +763,8 @@ typedef struct coap_fixed_point_t {
   uint16_t fractional_part;
 } coap_fixed_point_t;
 
+typedef uint64_t coap_tick_t;
+
 typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
 
 typedef struct coap_optlist_t {
@@ -785,8 +787,6 @@ typedef struct coap_option_t {
 } coap_option_t;
 
 typedef int (*coap_rand_func_t)(void *out, size_t len);
-
-typedef uint64_t coap_tick_t;
 
 typedef time_t coap_time_t;
 
@@ -1093,6 +1093,22 @@ void coap_session_new_token(coap_session_t *session, size_t *len, uint8_t *token
 void coap_session_init_token(coap_session_t *session, size_t len, const uint8_t *data);
 
 int coap_async_is_supported(void);
+
+coap_async_t *coap_register_async(coap_session_t *session,
+                                  const coap_pdu_t *request,
+                                  coap_tick_t delay);
+
+coap_async_t *coap_find_async(coap_session_t *session, struct coap_bin_const_t token);
+
+void coap_async_trigger(coap_async_t *async_);
+
+void coap_async_set_delay(coap_async_t *async_, coap_tick_t delay);
+
+void coap_free_async(coap_session_t *session, coap_async_t *async_);
+
+void coap_async_set_app_data(coap_async_t *async_, void *data);
+
+void *coap_async_get_app_data(const coap_async_t *async_);
 
 int coap_q_block_is_supported(void);
 
@@ -1640,10 +1656,6 @@ int coap_add_block_b_data(coap_pdu_t *, size_t, const uint8_t *, coap_block_b_t 
 void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
 int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
 int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
-void *coap_async_get_app_data(const coap_async_t *);
-void coap_async_set_app_data(coap_async_t *, void *);
-void coap_async_set_delay(coap_async_t *, coap_tick_t);
-void coap_async_trigger(coap_async_t *);
 coap_binary_t *coap_block_build_body(coap_binary_t *, size_t, const uint8_t *, size_t, size_t);
 coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
 coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
@@ -1663,9 +1675,7 @@ void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 void coap_delete_uri(coap_uri_t *);
-coap_async_t *coap_find_async(coap_session_t *, coap_bin_const_t);
 void coap_free_address_info(coap_addr_info_t *);
-void coap_free_async(coap_session_t *, coap_async_t *);
 uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_get_block(const coap_pdu_t *, coap_option_num_t, coap_block_t *);
 int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num_t, coap_block_b_t *);
@@ -1689,7 +1699,6 @@ int coap_persist_startup(coap_context_t *, const char *, const char *, const cha
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
 coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, size_t *, size_t *);
-coap_async_t *coap_register_async(coap_session_t *, const coap_pdu_t *, coap_tick_t);
 void coap_register_option(coap_context_t *, uint16_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
 const char *coap_response_phrase(unsigned char);

@@ -38,6 +38,23 @@ pub mod event {
 const NOTIFY_CON: u32 = 2;
 const NOTIFY_NON_ALWAYS: u32 = 4;
 
+/// A request whose answer comes later (coap_async(3)).
+#[derive(Debug)]
+pub struct AsyncEntry {
+    pub session: Id,
+    pub token: Vec<u8>,
+    pub request: Pdu,
+    /// When the handler runs again; None: only when triggered.
+    pub due: Option<u64>,
+    pub app_data: usize,
+    /// The C handle's address (opaque token for the FFI layer).
+    pub handle: usize,
+    /// Bumped on every re-arm, so a stale timer entry is ignored.
+    pub generation: u32,
+    /// Its handler is running: free it when the handler returns.
+    pub firing: bool,
+}
+
 /// Values of coap_nack_reason_t the engine raises.
 pub mod nack {
     pub const TOO_MANY_RETRIES: u32 = 0;
@@ -147,6 +164,7 @@ enum TimerKind {
     Retransmit(u16),
     Reap,
     Keepalive,
+    Async(u32),
 }
 
 pub struct Context {
@@ -157,6 +175,9 @@ pub struct Context {
     sessions: Slab<Session>,
     pub resources: Resources,
     dedup: Dedup,
+    asyncs: Slab<AsyncEntry>,
+    /// Async handles freed by the engine, for the FFI layer to release.
+    freed_asyncs: Vec<usize>,
     events: VecDeque<Event>,
     timers: BinaryHeap<Reverse<(u64, usize, TimerKind)>>,
     rx: Vec<u8>,
@@ -229,6 +250,8 @@ impl Context {
             sessions: Slab::default(),
             resources: Resources::default(),
             dedup: Dedup::default(),
+            asyncs: Slab::default(),
+            freed_asyncs: Vec::new(),
             events: VecDeque::new(),
             timers: BinaryHeap::new(),
             rx: vec![0; RX_BUFFER],
@@ -396,6 +419,92 @@ impl Context {
         }
     }
 
+    // ------------------------------------------------------------- async
+
+    /// coap_register_async(): `delay` ms from now (0: only when triggered).
+    pub fn register_async(&mut self, session: Id, request: &Pdu, delay: u64) -> Option<Id> {
+        self.sessions.get(session)?;
+        let token = request.token().to_vec();
+        if self.find_async(session, &token).is_some() {
+            return None;
+        }
+        let id = self.asyncs.insert(AsyncEntry {
+            session,
+            token,
+            request: request.clone(),
+            due: None,
+            app_data: 0,
+            handle: 0,
+            generation: 0,
+            firing: false,
+        });
+        // It keeps its session alive until answered or freed.
+        self.reference(session);
+        self.set_async_delay(id, delay);
+        Some(id)
+    }
+
+    pub fn find_async(&self, session: Id, token: &[u8]) -> Option<Id> {
+        self.asyncs.iter().find(|(_, a)| a.session == session && a.token == token).map(|(id, _)| id)
+    }
+
+    pub fn async_entry(&mut self, id: Id) -> Option<&mut AsyncEntry> {
+        self.asyncs.get_mut(id)
+    }
+
+    /// coap_async_set_delay() / coap_async_trigger() (delay 1 ms).
+    pub fn set_async_delay(&mut self, id: Id, delay: u64) {
+        let Some(a) = self.asyncs.get_mut(id) else { return };
+        a.generation = a.generation.wrapping_add(1);
+        a.due = (delay > 0).then(|| now() + delay);
+        if let Some(due) = a.due {
+            self.timers.push(Reverse((due, id.index(), TimerKind::Async(a.generation))));
+        }
+    }
+
+    /// coap_free_async(); returns the handle to release.
+    pub fn free_async(&mut self, id: Id) -> Option<usize> {
+        let a = self.asyncs.get_mut(id)?;
+        if a.firing {
+            // Inside its own handler: freed when the handler returns.
+            return None;
+        }
+        let a = self.asyncs.remove(id)?;
+        self.release_library_ref(a.session);
+        Some(a.handle)
+    }
+
+    fn check_async(&mut self, index: usize, generation: u32, now: u64) {
+        let Some(id) = self.asyncs.id_at(index) else { return };
+        let Some(a) = self.asyncs.get_mut(id) else { return };
+        if a.generation != generation || a.due.map_or(true, |d| d > now) || a.firing {
+            return;
+        }
+        a.due = None;
+        a.firing = true;
+        let (session, request) = (a.session, a.request.clone());
+        let path = request_path(&request);
+        let handler = match self.resources.find(&path) {
+            Found::Resource(rid) => self.resources.get(rid).and_then(|r| r.handler(request.code).map(|h| (rid, h))),
+            _ => self.resources.unknown.and_then(|rid| self.resources.get(rid).and_then(|r| r.handler(request.code).map(|h| (rid, h)))),
+        };
+        let Some((rid, handler)) = handler else {
+            log::warn!("async request: its resource is gone");
+            if let Some(a) = self.asyncs.get_mut(id) {
+                a.firing = false;
+            }
+            self.free_async(id);
+            return;
+        };
+        // A separate response: CON for a CON request, NON otherwise.
+        let Some(s) = self.sessions.get_mut(session) else { return };
+        let typ = if request.typ == MsgType::Con { MsgType::Con } else { MsgType::Non };
+        let mut response = Pdu::new(typ, msg::EMPTY, s.new_mid(), 0);
+        let _ = response.add_token(request.token());
+        let reply = Reply { session, resource: rid, request_typ: MsgType::Non, request_mid: request.mid, observe: Observe::Async(id) };
+        self.push_event(Event::Request { session, resource: rid, handler, request, response, reply });
+    }
+
     /// coap_cancel_observe(): a GET with Observe 1 and the observing
     /// request's token and options, sent as `typ`.
     pub fn cancel_observe(&mut self, id: Id, token: &[u8], typ: MsgType) -> bool {
@@ -446,6 +555,12 @@ impl Context {
         for (_, r) in self.resources.iter_mut() {
             r.observers.retain(|o| o.session != id);
         }
+        let doomed: Vec<Id> = self.asyncs.iter().filter(|(_, a)| a.session == id).map(|(aid, _)| aid).collect();
+        for aid in doomed {
+            if let Some(a) = self.asyncs.remove(aid) {
+                self.freed_asyncs.push(a.handle);
+            }
+        }
         let s = self.sessions.remove(id)?;
         match s.route {
             Route::Socket(sock) => {
@@ -477,6 +592,11 @@ impl Context {
             let mid = pdu.mid;
             self.push_event(Event::Nack { session: id, sent: Some(pdu), reason, mid });
         }
+    }
+
+    /// Async handles the engine freed since the last call.
+    pub fn take_freed_asyncs(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.freed_asyncs)
     }
 
     /// Handles of sessions the engine freed on its own since the last call.
@@ -706,6 +826,17 @@ impl Context {
                     let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
                 }
             }
+            Observe::Async(aid) => {
+                if let Some(a) = self.asyncs.get_mut(aid) {
+                    a.firing = false;
+                }
+                // Answered: the async is done, as in libcoap.
+                if response.code != msg::EMPTY {
+                    if let Some(h) = self.free_async(aid) {
+                        self.freed_asyncs.push(h);
+                    }
+                }
+            }
             Observe::Notify(token) => {
                 if ok {
                     let seq = self.resources.get(resource).map_or(0, |r| r.obs_seq);
@@ -741,12 +872,13 @@ impl Context {
             before - r.observers.len()
         });
         for _ in 0..removed {
-            self.release_observer_ref(session);
+            self.release_library_ref(session);
         }
     }
 
-    /// Drops the reference an observer held on its session.
-    fn release_observer_ref(&mut self, session: Id) {
+    /// Drops a reference the library held on a session (an observer's, an
+    /// async request's).
+    fn release_library_ref(&mut self, session: Id) {
         if let Released::Freed(h) = self.release(session) {
             self.freed.push(h);
         }
@@ -761,7 +893,7 @@ impl Context {
             removed += before - r.observers.len();
         }
         for _ in 0..removed {
-            self.release_observer_ref(session);
+            self.release_library_ref(session);
         }
     }
 
@@ -1193,11 +1325,16 @@ impl Context {
                 break;
             }
             self.timers.pop();
+            if let TimerKind::Async(generation) = kind {
+                self.check_async(index, generation, now);
+                continue;
+            }
             let Some(id) = self.sessions.id_at(index) else { continue };
             match kind {
                 TimerKind::Retransmit(mid) => self.retransmit(id, mid, due, now),
                 TimerKind::Reap => self.check_reap(id, now),
                 TimerKind::Keepalive => self.check_keepalive(id, now),
+                TimerKind::Async(_) => {}
             }
         }
     }
@@ -1316,6 +1453,11 @@ impl Context {
         }
         self.events.clear();
         self.timers.clear();
+        for aid in self.asyncs.ids() {
+            if let Some(a) = self.asyncs.remove(aid) {
+                self.freed_asyncs.push(a.handle);
+            }
+        }
         handles
     }
 }

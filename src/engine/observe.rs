@@ -39,6 +39,8 @@ pub enum Observe {
     Register(Pdu),
     /// A notification for the observer with this token.
     Notify(Vec<u8>),
+    /// The delayed call of an async request (coap_async(3)).
+    Async(super::slab::Id),
 }
 
 /// What the engine needs back after a request handler ran.

@@ -130,7 +130,9 @@ pub(crate) unsafe fn free_now(context: *mut coap_context_t) {
         let Some(obj) = (unsafe { crate::ffi::handle::get::<ContextObj>(context) }) else { return };
         let Some(engine) = obj.engine.as_mut() else { return };
         let endpoints: Vec<usize> = engine.endpoint_ids().iter().filter_map(|&id| engine.endpoint(id).map(|e| e.handle)).collect();
-        (engine.shutdown(), endpoints)
+        let sessions = engine.shutdown();
+        crate::ffi::asynchronous::release_cells(&engine.take_freed_asyncs());
+        (sessions, endpoints)
     };
     crate::ffi::session::release_cells(&sessions);
     crate::ffi::endpoint::release_cells(&endpoints);

@@ -42,9 +42,11 @@ pub(crate) fn dispatch(ctx: *mut coap_context_t) {
         let freed = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()).map(|e| {
             let mut freed: Vec<usize> = e.finish_event(session).into_iter().collect();
             freed.extend(e.take_freed());
-            freed
+            (freed, e.take_freed_asyncs())
         });
-        crate::ffi::session::release_cells(&freed.unwrap_or_default());
+        let (sessions, asyncs) = freed.unwrap_or_default();
+        crate::ffi::session::release_cells(&sessions);
+        crate::ffi::asynchronous::release_cells(&asyncs);
     }
     // SAFETY: as in next().
     let free = match unsafe { get::<ContextObj>(ctx) } {

@@ -6,6 +6,7 @@ pub mod msg;
 pub mod option;
 pub mod pdu;
 pub mod reliability;
+pub mod show;
 pub mod uri;
 pub mod wire;
 pub mod encode;
