@@ -15,6 +15,9 @@ void register_address(void);
 void register_mem(void);
 void register_pdu(void);
 void register_session(void);
+void register_uri(void);
+void register_block(void);
+void register_show_pdu(void);
 void register_observe(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function

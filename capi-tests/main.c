@@ -55,6 +55,9 @@ int main(void) {
   register_mem();
   register_pdu();
   register_session();
+  register_uri();
+  register_block();
+  register_show_pdu();
   register_observe();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();

@@ -857,6 +857,14 @@ typedef struct coap_dtls_spsk_t {
   struct coap_dtls_spsk_info_t psk_info;
 } coap_dtls_spsk_t;
 
+typedef struct coap_uri_t {
+  struct coap_str_const_t host;
+  uint16_t port;
+  struct coap_str_const_t path;
+  struct coap_str_const_t query;
+  coap_uri_scheme_t scheme;
+} coap_uri_t;
+
 typedef int64_t coap_tick_diff_t;
 
 typedef int coap_fd_t;
@@ -884,14 +892,6 @@ typedef struct coap_option {
   uint16_t key;
   unsigned int length;
 } coap_option;
-
-typedef struct coap_uri_t {
-  struct coap_str_const_t host;
-  uint16_t port;
-  struct coap_str_const_t path;
-  struct coap_str_const_t query;
-  coap_uri_scheme_t scheme;
-} coap_uri_t;
 
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
 
@@ -1112,6 +1112,34 @@ void *coap_async_get_app_data(const coap_async_t *async_);
 
 int coap_q_block_is_supported(void);
 
+unsigned int coap_opt_block_num(const coap_opt_t *block_opt);
+
+int coap_get_block(const coap_pdu_t *pdu, coap_option_num_t number, coap_block_t *block);
+
+int coap_get_block_b(const coap_session_t *session,
+                     const coap_pdu_t *pdu,
+                     coap_option_num_t number,
+                     coap_block_b_t *block);
+
+int coap_write_block_opt(coap_block_t *block,
+                         coap_option_num_t number,
+                         coap_pdu_t *pdu,
+                         size_t data_length);
+
+int coap_write_block_b_opt(coap_session_t *session,
+                           coap_block_b_t *block,
+                           coap_option_num_t number,
+                           coap_pdu_t *pdu,
+                           size_t data_length);
+
+int coap_add_block(coap_pdu_t *pdu,
+                   size_t len,
+                   const uint8_t *data,
+                   unsigned int block_num,
+                   unsigned char block_szx);
+
+int coap_add_block_b_data(coap_pdu_t *pdu, size_t len, const uint8_t *data, coap_block_b_t *block);
+
 void coap_startup(void);
 
 /*
@@ -1154,6 +1182,18 @@ const char *coap_package_version(void);
  its `git describe`.
  */
 const char *coap_package_build(void);
+
+/*
+ coap_show_pdu(3): the PDU as libcoap prints it (see proto::show), to
+ stdout whatever the level (as libcoap's fprintf output) or through
+ coap_log.
+ */
+void coap_show_pdu(coap_log_t lvl, const coap_pdu_t *pdu);
+
+/*
+ The reason phrase of a response code; NULL for codes without one.
+ */
+const char *coap_response_phrase(unsigned char code);
 
 struct coap_optlist_t *coap_new_optlist(uint16_t number, size_t length, const uint8_t *data);
 
@@ -1639,6 +1679,35 @@ int coap_cancel_observe(coap_session_t *session,
 
 void coap_session_set_no_observe_cancel(coap_session_t *session);
 
+int coap_split_uri(const uint8_t *str_var, size_t len, struct coap_uri_t *uri);
+
+int coap_split_proxy_uri(const uint8_t *str_var, size_t len, struct coap_uri_t *uri);
+
+struct coap_uri_t *coap_new_uri(const uint8_t *uri_def, unsigned int length);
+
+struct coap_uri_t *coap_clone_uri(const struct coap_uri_t *uri);
+
+void coap_delete_uri(struct coap_uri_t *uri);
+
+int coap_split_path(const uint8_t *s, size_t length, uint8_t *buf, size_t *buflen);
+
+int coap_split_query(const uint8_t *s, size_t length, uint8_t *buf, size_t *buflen);
+
+int coap_uri_into_options(const struct coap_uri_t *uri,
+                          const struct coap_address_t *dst,
+                          struct coap_optlist_t **optlist_chain,
+                          int create_port_host_opt,
+                          uint8_t *buf,
+                          size_t buflen);
+
+struct coap_string_t *coap_get_uri_path(const coap_pdu_t *request);
+
+/*
+ The query, or NULL when the request has none (or only an empty one), as
+ libcoap answers.
+ */
+struct coap_string_t *coap_get_query(const coap_pdu_t *request);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -1651,8 +1720,6 @@ void coap_session_set_no_observe_cancel(coap_session_t *session);
 #ifdef __cplusplus
 extern "C" {
 #endif
-int coap_add_block(coap_pdu_t *, size_t, const uint8_t *, unsigned int, unsigned char);
-int coap_add_block_b_data(coap_pdu_t *, size_t, const uint8_t *, coap_block_b_t *);
 void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
 int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
 int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
@@ -1666,7 +1733,6 @@ const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
 int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
 void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
 void coap_clear_event_handler(coap_context_t *);
-coap_uri_t *coap_clone_uri(const coap_uri_t *);
 uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
 int coap_debug_send_packet(void);
@@ -1674,13 +1740,8 @@ void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
 void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_delete_uri(coap_uri_t *);
 void coap_free_address_info(coap_addr_info_t *);
 uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
-int coap_get_block(const coap_pdu_t *, coap_option_num_t, coap_block_t *);
-int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num_t, coap_block_b_t *);
-coap_string_t *coap_get_query(const coap_pdu_t *);
-coap_string_t *coap_get_uri_path(const coap_pdu_t *);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
@@ -1691,8 +1752,6 @@ coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_
 coap_pdu_t *coap_new_error_response(const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
 int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-coap_uri_t *coap_new_uri(const uint8_t *, unsigned int);
-unsigned int coap_opt_block_num(const coap_opt_t *);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
 void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
@@ -1701,17 +1760,8 @@ void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_obser
 coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, size_t *, size_t *);
 void coap_register_option(coap_context_t *, uint16_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-const char *coap_response_phrase(unsigned char);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
-void coap_show_pdu(coap_log_t, const coap_pdu_t *);
-int coap_split_path(const uint8_t *, size_t, unsigned char *, size_t *);
-int coap_split_proxy_uri(const uint8_t *, size_t, coap_uri_t *);
-int coap_split_query(const uint8_t *, size_t, unsigned char *, size_t *);
-int coap_split_uri(const uint8_t *, size_t, coap_uri_t *);
-int coap_uri_into_options(const coap_uri_t *, const coap_address_t *, coap_optlist_t **, int, uint8_t *, size_t);
-int coap_write_block_b_opt(coap_session_t *, coap_block_b_t *, coap_option_num_t, coap_pdu_t *, size_t);
-int coap_write_block_opt(coap_block_t *, coap_option_num_t, coap_pdu_t *, size_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
 #ifdef __cplusplus
 }

@@ -213,3 +213,33 @@ pub extern "C" fn coap_package_version() -> *const c_char {
 pub extern "C" fn coap_package_build() -> *const c_char {
     c"4.3.3-rs".as_ptr()
 }
+
+/// coap_show_pdu(3): the PDU as libcoap prints it (see proto::show), to
+/// stdout whatever the level (as libcoap's fprintf output) or through
+/// coap_log.
+#[no_mangle]
+pub unsafe extern "C" fn coap_show_pdu(lvl: LogLevel, pdu: *const crate::ffi::types::coap_pdu_t) {
+    guard("coap_show_pdu", || {
+        if !enabled(lvl) {
+            return;
+        }
+        let obj = handle!("coap_show_pdu", pdu, crate::engine::pdu::PduObj);
+        let lines = crate::proto::show::pdu_lines(&obj.pdu);
+        let fprintf = show_pdu_uses_fprintf();
+        for mut line in lines {
+            if fprintf {
+                // SAFETY: `line` is a live buffer of `line.len()` bytes.
+                unsafe { rs_coap_log_write(0, line.as_ptr().cast(), line.len()) };
+            } else {
+                line.push(0);
+                deliver(lvl, &line);
+            }
+        }
+    })
+}
+
+/// The reason phrase of a response code; NULL for codes without one.
+#[no_mangle]
+pub extern "C" fn coap_response_phrase(code: std::ffi::c_uchar) -> *const c_char {
+    guard("coap_response_phrase", || crate::proto::show::response_phrase(code).map_or(std::ptr::null(), |p| p.as_ptr()))
+}

@@ -38,3 +38,4 @@ pub mod io;
 pub mod resource;
 pub mod encryption;
 pub mod observe;
+pub mod uri;

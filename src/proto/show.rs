@@ -144,9 +144,15 @@ enum Kind {
     Nothing,
 }
 
+/// The signalling codes libcoap names (7.01 to 7.05); their options have
+/// their own numbering.
+fn is_signal(code: u8) -> bool {
+    (msg::CSM..=msg::ABORT).contains(&code)
+}
+
 /// Name and rendering of an option in a PDU with `code`.
 fn option_kind(code: u8, number: OptNum) -> (Option<&'static str>, Kind) {
-    if msg::code_class(code) == 7 {
+    if is_signal(code) {
         return match (code, number) {
             (msg::CSM, 2) => (Some("Max-Message-Size"), Kind::Uint),
             (msg::CSM, 4) => (Some("Block-Wise-Transfer"), Kind::Nothing),
@@ -256,7 +262,7 @@ pub fn pdu_lines(pdu: &Pdu) -> Vec<Vec<u8>> {
     let mut content_format = None;
     for (i, opt) in pdu.options().map_while(Result::ok).enumerate() {
         let (name, kind) = option_kind(pdu.code, opt.number);
-        if opt.number == option::CONTENT_FORMAT && content_format.is_none() && msg::code_class(pdu.code) != 7 {
+        if opt.number == option::CONTENT_FORMAT && content_format.is_none() && !is_signal(pdu.code) {
             content_format = Some(uint_value(opt.value));
         }
         line.push_str(if i == 0 { " " } else { ", " });

@@ -4,8 +4,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-int coap_add_block(coap_pdu_t *, size_t, const uint8_t *, unsigned int, unsigned char);
-int coap_add_block_b_data(coap_pdu_t *, size_t, const uint8_t *, coap_block_b_t *);
 void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
 int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
 int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
@@ -19,7 +17,6 @@ const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
 int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
 void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
 void coap_clear_event_handler(coap_context_t *);
-coap_uri_t *coap_clone_uri(const coap_uri_t *);
 uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
 int coap_debug_send_packet(void);
@@ -27,13 +24,8 @@ void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
 void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_delete_uri(coap_uri_t *);
 void coap_free_address_info(coap_addr_info_t *);
 uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
-int coap_get_block(const coap_pdu_t *, coap_option_num_t, coap_block_t *);
-int coap_get_block_b(const coap_session_t *, const coap_pdu_t *, coap_option_num_t, coap_block_b_t *);
-coap_string_t *coap_get_query(const coap_pdu_t *);
-coap_string_t *coap_get_uri_path(const coap_pdu_t *);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
@@ -44,8 +36,6 @@ coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_
 coap_pdu_t *coap_new_error_response(const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
 int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-coap_uri_t *coap_new_uri(const uint8_t *, unsigned int);
-unsigned int coap_opt_block_num(const coap_opt_t *);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
 void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
@@ -54,17 +44,8 @@ void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_obser
 coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, size_t *, size_t *);
 void coap_register_option(coap_context_t *, uint16_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-const char *coap_response_phrase(unsigned char);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
-void coap_show_pdu(coap_log_t, const coap_pdu_t *);
-int coap_split_path(const uint8_t *, size_t, unsigned char *, size_t *);
-int coap_split_proxy_uri(const uint8_t *, size_t, coap_uri_t *);
-int coap_split_query(const uint8_t *, size_t, unsigned char *, size_t *);
-int coap_split_uri(const uint8_t *, size_t, coap_uri_t *);
-int coap_uri_into_options(const coap_uri_t *, const coap_address_t *, coap_optlist_t **, int, uint8_t *, size_t);
-int coap_write_block_b_opt(coap_session_t *, coap_block_b_t *, coap_option_num_t, coap_pdu_t *, size_t);
-int coap_write_block_opt(coap_block_t *, coap_option_num_t, coap_pdu_t *, size_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
 #ifdef __cplusplus
 }
