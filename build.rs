@@ -30,8 +30,11 @@ fn generate_header(root: &Path) {
     };
     let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
+    // Our own include guard: cbindgen's would close before the trailer,
+    // leaving the macros and static inlines unguarded.
+    config.header = Some("#ifndef COAP3_COAP_H_\n#define COAP3_COAP_H_".to_string());
     config.after_includes = Some(piece("prelude.h"));
-    config.trailer = Some(format!("{}\n{}", piece("pending.h"), piece("trailer.h")));
+    config.trailer = Some(format!("{}\n{}\n#endif /* COAP3_COAP_H_ */", piece("pending.h"), piece("trailer.h")));
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
 

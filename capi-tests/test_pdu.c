@@ -1,6 +1,7 @@
 /* coap_pdu_setup(3) and coap_pdu_access(3) on PDUs built and parsed
  * without a session. */
 #include "capi.h"
+#include <coap3/coap_pdu.h> /* coap.h again, through an area header */
 #include <string.h>
 
 static const uint8_t *u8(const char *s) { return (const uint8_t *)s; }
