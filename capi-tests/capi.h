@@ -19,6 +19,7 @@ void register_uri(void);
 void register_block(void);
 void register_show_pdu(void);
 void register_observe(void);
+void register_resource(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

@@ -51,7 +51,7 @@ check "deb client GET unknown path" "4\.04 Not Found" "${dc[@]}" coap://127.0.0.
 check "deb client POST without handler" "4\.05" "${dc[@]}" -m post coap://127.0.0.1:$ours/time
 check "deb client NON GET" "Example server" "${dc[@]}" -N coap://127.0.0.1:$ours/
 check "deb client IPv6 GET" "Example server" "${dc[@]}" "coap://[::1]:$ours/"
-check "deb client .well-known/core" '</time>;rt="ticks"' "${dc[@]}" coap://127.0.0.1:$ours/.well-known/core
+check "deb client .well-known/core" '</time>;[^,]*rt="ticks"' "${dc[@]}" coap://127.0.0.1:$ours/.well-known/core
 check "deb client query" "^[0-9]+$" "${dc[@]}" "coap://127.0.0.1:$ours/time?ticks"
 check "deb client observes /time (3 s)" "(([0-9]{2}:){2}[0-9]{2}.*){3}" "${dc[@]}" -s 3 coap://127.0.0.1:$ours/time
 check "deb client retransmits (first datagram lost)" "Example server" "${dc[@]}" -l 1 coap://127.0.0.1:$ours/

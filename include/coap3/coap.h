@@ -834,6 +834,8 @@ typedef int (*coap_event_handler_t)(coap_session_t *session, coap_event_t event)
 
 typedef void (*coap_resource_release_userdata_handler_t)(void *user_data);
 
+typedef unsigned int coap_print_status_t;
+
 typedef const struct coap_bin_const_t *(*coap_dtls_id_callback_t)(struct coap_bin_const_t *identity,
                                                                   coap_session_t *coap_session,
                                                                   void *arg);
@@ -870,8 +872,6 @@ typedef int64_t coap_tick_diff_t;
 typedef int coap_fd_t;
 
 typedef uint16_t coap_socket_flags_t;
-
-typedef unsigned int coap_print_status_t;
 
 typedef struct coap_addr_tuple_t {
   struct coap_address_t remote;
@@ -1646,6 +1646,18 @@ coap_attr_t *coap_find_attr(coap_resource_t *resource, struct coap_str_const_t *
 
 struct coap_str_const_t *coap_attr_get_value(coap_attr_t *attribute);
 
+/*
+ The resource's link-format description, from `*offset` on, into `buf`
+ (`*len` bytes). As libcoap: `*len` is set to the whole link's length,
+ `*offset` is consumed (left past the link when it starts beyond it), and
+ the status carries the bytes written plus COAP_PRINT_STATUS_TRUNC when
+ the rest did not fit.
+ */
+coap_print_status_t coap_print_link(const coap_resource_t *resource,
+                                    uint8_t *buf,
+                                    size_t *len,
+                                    size_t *offset);
+
 int coap_context_set_psk(coap_context_t *context,
                          const char *_hint,
                          const uint8_t *_key,
@@ -1755,7 +1767,6 @@ void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
-coap_print_status_t coap_print_link(const coap_resource_t *, unsigned char *, size_t *, size_t *);
 void coap_register_option(coap_context_t *, uint16_t);
 coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);

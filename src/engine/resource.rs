@@ -183,30 +183,45 @@ impl Resources {
     /// The /.well-known/core document, filtered by the request's query.
     pub fn well_known(&self, query: &[u8]) -> Vec<u8> {
         let filter = if query.is_empty() { None } else { link::Filter::parse(query) };
-        let mut paths: Vec<(Vec<u8>, Vec<(Vec<u8>, Option<Vec<u8>>)>)> = self
-            .all
-            .iter()
-            .filter(|(_, r)| r.kind == Kind::Path)
-            .map(|(_, r)| {
-                let mut href = Vec::with_capacity(r.path.len() + 1);
-                href.push(b'/');
-                href.extend_from_slice(&r.path);
-                let mut attrs: Vec<(Vec<u8>, Option<Vec<u8>>)> =
-                    r.attrs.iter().map(|a| (a.name.clone(), a.value.clone())).collect();
-                if r.observable && !attrs.iter().any(|(n, _)| n == b"obs") {
-                    attrs.push((b"obs".to_vec(), None));
+        let mut rs: Vec<&Resource> = self.all.iter().map(|(_, r)| r).filter(|r| r.kind == Kind::Path).collect();
+        rs.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut out = Vec::new();
+        for r in rs {
+            r.with_link(|l| {
+                if filter.as_ref().map_or(true, |f| f.matches(l)) {
+                    if !out.is_empty() {
+                        out.push(b',');
+                    }
+                    link::write_link(&mut out, l);
                 }
-                (href, attrs)
-            })
-            .collect();
-        paths.sort();
-        let attrs: Vec<Vec<link::Attr<'_>>> = paths
-            .iter()
-            .map(|(_, a)| a.iter().map(|(n, v)| link::Attr { name: n, value: v.as_deref() }).collect())
-            .collect();
-        let links: Vec<link::Link<'_>> =
-            paths.iter().zip(&attrs).map(|((href, _), a)| link::Link { path: href, attrs: a }).collect();
-        link::write_links(&links, filter.as_ref())
+            });
+        }
+        out
+    }
+}
+
+impl Resource {
+    /// Runs `f` on this resource's RFC 6690 link as libcoap writes it:
+    /// attributes newest first, then `obs` if observable.
+    pub fn with_link<R>(&self, f: impl FnOnce(&link::Link<'_>) -> R) -> R {
+        let mut href = Vec::with_capacity(self.path.len() + 1);
+        href.push(b'/');
+        href.extend_from_slice(&self.path);
+        let mut attrs: Vec<link::Attr<'_>> =
+            self.attrs.iter().rev().map(|a| link::Attr { name: &a.name, value: a.value.as_deref() }).collect();
+        if self.observable {
+            attrs.push(link::Attr { name: b"obs", value: None });
+        }
+        f(&link::Link { path: &href, attrs: &attrs })
+    }
+
+    /// This resource's link alone (coap_print_link).
+    pub fn link(&self) -> Vec<u8> {
+        self.with_link(|l| {
+            let mut out = Vec::new();
+            link::write_link(&mut out, l);
+            out
+        })
     }
 }
 
@@ -229,6 +244,20 @@ mod tests {
         assert_eq!(t.find(b"a/b/c"), Found::Resource(deep));
         assert_eq!(t.find(b".well-known/core"), Found::WellKnown);
         assert_eq!(t.find(b"nope"), Found::NotFound);
+    }
+
+    #[test]
+    fn links_list_attributes_newest_first_then_obs() {
+        let mut r = res("time");
+        r.attrs.push(Attr { name: b"rt".to_vec(), value: Some(b"\"ticks\"".to_vec()), flags: 0 });
+        r.attrs.push(Attr { name: b"ct".to_vec(), value: Some(b"0".to_vec()), flags: 0 });
+        r.observable = true;
+        assert_eq!(r.link(), b"</time>;ct=0;rt=\"ticks\";obs".to_vec());
+        let mut t = Resources::default();
+        t.add(r);
+        t.add(res(""));
+        assert_eq!(t.well_known(b""), b"</>,</time>;ct=0;rt=\"ticks\";obs".to_vec());
+        assert_eq!(t.well_known(b"rt=ticks"), b"</time>;ct=0;rt=\"ticks\";obs".to_vec());
     }
 
     #[test]

@@ -468,3 +468,43 @@ pub unsafe extern "C" fn coap_find_attr(resource: *mut coap_resource_t, name: *m
 pub unsafe extern "C" fn coap_attr_get_value(attribute: *mut coap_attr_t) -> *mut coap_str_const_t {
     guard("coap_attr_get_value", || handle!("coap_attr_get_value", attribute, AttrCell).value)
 }
+
+/// The resource's link-format description, from `*offset` on, into `buf`
+/// (`*len` bytes). As libcoap: `*len` is set to the whole link's length,
+/// `*offset` is consumed (left past the link when it starts beyond it), and
+/// the status carries the bytes written plus COAP_PRINT_STATUS_TRUNC when
+/// the rest did not fit.
+#[no_mangle]
+pub unsafe extern "C" fn coap_print_link(resource: *const coap_resource_t, buf: *mut u8, len: *mut usize, offset: *mut usize) -> coap_print_status_t {
+    guard("coap_print_link", || {
+        let error = COAP_PRINT_STATUS_ERROR_VALUE;
+        let Some(link) = with_resource(resource.cast_mut(), |r| r.link()) else {
+            crate::ffi::handle::refuse("coap_print_link", "resource", "coap_resource_t", resource.is_null());
+            return error;
+        };
+        let room = arg_mut!("coap_print_link", len, else error);
+        let skip = arg_mut!("coap_print_link", offset, else error);
+        let cap = *room;
+        *room = link.len();
+        if *skip >= link.len() {
+            *skip -= link.len();
+            return 0;
+        }
+        let rest = &link[*skip..];
+        *skip = 0;
+        let n = rest.len().min(cap);
+        if n > 0 {
+            if buf.is_null() {
+                crate::ffi::boundary::null_arg("coap_print_link", "buf");
+                return error;
+            }
+            // SAFETY: the caller provides `cap` >= n writable bytes at `buf`.
+            unsafe { std::ptr::copy_nonoverlapping(rest.as_ptr(), buf, n) };
+        }
+        let trunc = if n < rest.len() { COAP_PRINT_STATUS_TRUNC_VALUE } else { 0 };
+        n as coap_print_status_t | trunc
+    })
+}
+
+const COAP_PRINT_STATUS_ERROR_VALUE: coap_print_status_t = 0x8000_0000;
+const COAP_PRINT_STATUS_TRUNC_VALUE: coap_print_status_t = 0x4000_0000;
