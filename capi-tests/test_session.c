@@ -554,6 +554,15 @@ static void test_async(void) {
     CU_ASSERT_STRING_EQUAL(last_body, "done");
     CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
   }
+  /* The empty ACK is lost (datagram 2: the request is 1): the separate
+   * response alone must stop the client resending its request. */
+  responses = 0;
+  coap_debug_set_packet_loss("2");
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "async", NULL));
+  CU_ASSERT(pump(&responses, 1));
+  coap_debug_set_packet_loss("0%");
+  CU_ASSERT_STRING_EQUAL(last_body, "done");
+  CU_ASSERT_EQUAL(coap_io_pending(client), 0);
   /* A NON request gets a NON separate response. */
   responses = 0;
   coap_send(session, request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, "async", NULL));

@@ -501,7 +501,14 @@ impl Context {
         let typ = if request.typ == MsgType::Con { MsgType::Con } else { MsgType::Non };
         let mut response = Pdu::new(typ, msg::EMPTY, s.new_mid(), 0);
         let _ = response.add_token(request.token());
-        let reply = Reply { session, resource: rid, request_typ: MsgType::Non, request_mid: request.mid, observe: Observe::Async(id) };
+        let reply = Reply {
+            session,
+            resource: rid,
+            request_typ: MsgType::Non,
+            request_code: request.code,
+            request_mid: request.mid,
+            observe: Observe::Async(id),
+        };
         self.push_event(Event::Request { session, resource: rid, handler, request, response, reply });
     }
 
@@ -806,7 +813,7 @@ impl Context {
     /// empty ACK when the handler left the code at 0.00 on a CON request.
     /// Completes a request a handler answered, observation included.
     pub fn finish_reply(&mut self, reply: Reply, mut response: Pdu) {
-        let Reply { session: id, resource, request_typ, request_mid, observe } = reply;
+        let Reply { session: id, resource, request_typ, request_code, request_mid, observe } = reply;
         let ok = msg::code_class(response.code) == 2;
         match observe {
             Observe::None => {}
@@ -858,7 +865,7 @@ impl Context {
                 return;
             }
         }
-        self.finish_request(id, request_typ, request_mid, response);
+        self.finish_request(id, request_typ, request_code, request_mid, response);
     }
 
     fn observer_mut(&mut self, resource: Id, session: Id, token: &[u8]) -> Option<&mut Observer> {
@@ -949,15 +956,28 @@ impl Context {
                 let typ = if con { MsgType::Con } else { MsgType::Non };
                 let mut response = Pdu::new(typ, msg::EMPTY, mid, 0);
                 let _ = response.add_token(&token);
-                let reply = Reply { session: sid, resource: rid, request_typ: request.typ, request_mid: request.mid, observe: Observe::Notify(token) };
+                let reply = Reply {
+                    session: sid,
+                    resource: rid,
+                    request_typ: request.typ,
+                    request_code: request.code,
+                    request_mid: request.mid,
+                    observe: Observe::Notify(token),
+                };
                 self.push_event(Event::Request { session: sid, resource: rid, handler, request, response, reply });
             }
         }
     }
 
-    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_mid: u16, mut response: Pdu) {
+    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_code: u8, request_mid: u16, mut response: Pdu) {
         if response.code == msg::EMPTY {
             if request_typ == MsgType::Con {
+                // A separate response follows: a duplicate request gets
+                // this empty ACK again, not a second run of its handler.
+                let ack = Pdu::new(MsgType::Ack, msg::EMPTY, request_mid, 0);
+                if let Ok(wire) = wire::to_vec(&ack, msg::Framing::Udp) {
+                    self.dedup.record(id, request_mid, &wire);
+                }
                 self.send_empty(id, MsgType::Ack, request_mid);
             }
             return;
@@ -973,7 +993,14 @@ impl Context {
             }
         };
         if request_typ == MsgType::Con {
-            self.dedup.record(id, request_mid, &wire);
+            if is_idempotent(request_code) && response.typ == MsgType::Ack {
+                // RFC 7252 §4.5 lets a server process a duplicate of an
+                // idempotent request again; not keeping its answer keeps
+                // busy servers' memory flat.
+                self.dedup.forget(id, request_mid);
+            } else {
+                self.dedup.record(id, request_mid, &wire);
+            }
         }
         if response.typ == MsgType::Con {
             // A separate CON response: retransmitted like any CON.
@@ -1220,7 +1247,17 @@ impl Context {
         if pdu.typ == MsgType::Con {
             self.send_empty(id, MsgType::Ack, pdu.mid);
         }
-        self.push_event(Event::Response { session: id, sent: None, received: pdu });
+        // The answer came (its ACK may have been lost): stop resending the
+        // request (RFC 7252 §5.2.2).
+        let sent = self.sessions.get_mut(id).and_then(|s| {
+            let f = s.flight_mut();
+            let i = f.pending.iter().position(|p| p.token.as_slice() == pdu.token() && p.pdu.code != msg::EMPTY)?;
+            Some(f.pending.swap_remove(i).pdu)
+        });
+        if sent.is_some() {
+            self.release_waiting(id);
+        }
+        self.push_event(Event::Response { session: id, sent, received: pdu });
     }
 
     fn on_request(&mut self, id: Id, req: Pdu) {
@@ -1269,7 +1306,7 @@ impl Context {
                     Some(handler) => {
                         let response = self.response_skeleton(id, &req);
                         let observe = self.observe_request(id, rid, &req);
-                        let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_mid: req.mid, observe };
+                        let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_code: req.code, request_mid: req.mid, observe };
                         self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response, reply });
                     }
                     None => self.answer_error(id, &req, msg::code(4, 5)),
@@ -1298,7 +1335,7 @@ impl Context {
         let mut resp = self.response_skeleton(id, req);
         resp.code = code;
         let _ = resp.add_payload(response_phrase(code).as_bytes());
-        self.finish_request(id, req.typ, req.mid, resp);
+        self.finish_request(id, req.typ, req.code, req.mid, resp);
     }
 
     fn answer_well_known(&mut self, id: Id, req: &Pdu) {
@@ -1314,7 +1351,7 @@ impl Context {
         let _ = resp.set_max_size(0);
         let _ = resp.add_option(option::CONTENT_FORMAT, &[40]);
         let _ = resp.add_payload(&body);
-        self.finish_request(id, req.typ, req.mid, resp);
+        self.finish_request(id, req.typ, req.code, req.mid, resp);
     }
 
     // ------------------------------------------------------------- timers
@@ -1460,6 +1497,12 @@ impl Context {
         }
         handles
     }
+}
+
+/// GET, PUT, DELETE and FETCH may be processed again (RFC 7252 §5.1,
+/// RFC 8132 §2); POST, PATCH and iPATCH may not.
+fn is_idempotent(code: u8) -> bool {
+    matches!(code, msg::GET | msg::PUT | msg::DELETE | msg::FETCH)
 }
 
 /// Uri-Path options joined with '/', as resources are keyed.

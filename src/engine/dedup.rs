@@ -60,6 +60,12 @@ impl Dedup {
         }
     }
 
+    /// Stops remembering an exchange (its duplicates are processed again).
+    pub fn forget(&mut self, session: Id, mid: u16) {
+        // Its slot in `order` goes when it reaches the front.
+        self.map.remove(&(session, mid));
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

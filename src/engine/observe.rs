@@ -49,6 +49,7 @@ pub struct Reply {
     pub session: Id,
     pub resource: Id,
     pub request_typ: crate::proto::msg::MsgType,
+    pub request_code: u8,
     pub request_mid: u16,
     pub observe: Observe,
 }
