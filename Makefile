@@ -26,7 +26,7 @@ CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
 CFLAGS_TEST := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
 
-.PHONY: examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
+.PHONY: fuzz examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
         check-abi check-install check-valgrind install uninstall clean FORCE
 
 all: lib
@@ -114,6 +114,22 @@ demo: examples
 
 check-interop: examples
 	capi-tests/interop.sh
+
+# Every fuzz target for FUZZ_SECONDS each (cargo-fuzz needs nightly
+# features: RUSTC_BOOTSTRAP=1 lets the stable toolchain build it). Findings
+# land in fuzz/artifacts/<target>/; keep each as a regression test.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := parse_udp parse_tcp uri options block
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	@mkdir -p $(BUILD)
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --release $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 > ../$(BUILD)/fuzz-$$t.log 2>&1; rc=$$?; \
+	  grep -E '^(Done|stat::number_of_executed_units)' ../$(BUILD)/fuzz-$$t.log | sed "s/^/$$t: /"; \
+	  if [ $$rc -ne 0 ]; then tail -30 ../$(BUILD)/fuzz-$$t.log; exit 1; fi; \
+	done
 
 # Benchmarks are measurements, not tests: they print ratios against Debian's
 # libcoap running the same program, and never fail on speed.
