@@ -263,16 +263,18 @@ pub unsafe extern "C" fn coap_pdu_parse(proto: Proto, data: *const u8, length: u
             log::warn!("coap_pdu_parse: unknown protocol {proto}");
             return 0;
         };
-        match wire::parse(bytes, framing, TOKEN_EXT_MAX) {
-            Ok(mut parsed) => {
-                let max = obj.pdu.max_size();
-                if max != 0 && parsed.used_size() > max {
-                    log::warn!("coap_pdu_parse: message of {} bytes exceeds the PDU's {max}", parsed.used_size());
-                    return 0;
-                }
-                // Cannot fail: checked just above.
-                let _ = parsed.set_max_size(max);
-                obj.pdu = parsed;
+        // The size check comes first: on failure the PDU is left as it was.
+        let max = obj.pdu.max_size();
+        let body = bytes.len().saturating_sub(match framing {
+            Framing::Udp => 4,
+            _ => 1,
+        });
+        if max != 0 && body > max {
+            log::warn!("coap_pdu_parse: message of {} bytes exceeds the PDU's {max}", bytes.len());
+            return 0;
+        }
+        match wire::parse_into(&mut obj.pdu, bytes, framing, TOKEN_EXT_MAX) {
+            Ok(()) => {
                 obj.framing = framing;
                 1
             }

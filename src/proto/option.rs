@@ -407,9 +407,22 @@ pub const REGISTRY: &[OptDef] = &[
     def(REQUEST_TAG, "Request-Tag", Opaque, 0, 8, true),
 ];
 
+/// Position in REGISTRY by option number (u8::MAX: unknown), so the
+/// per-option check on every parsed message is one load, not a search.
+const INDEX: [u8; REQUEST_TAG as usize + 1] = {
+    let mut t = [u8::MAX; REQUEST_TAG as usize + 1];
+    let mut i = 0;
+    while i < REGISTRY.len() {
+        t[REGISTRY[i].number as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// The registry entry for `number`, if it is a known option.
 pub fn lookup(number: OptNum) -> Option<&'static OptDef> {
-    REGISTRY.binary_search_by_key(&number, |d| d.number).ok().and_then(|i| REGISTRY.get(i))
+    let i = *INDEX.get(usize::from(number))?;
+    REGISTRY.get(usize::from(i))
 }
 
 /// Outcome of checking a received option against the registry.

@@ -162,3 +162,16 @@ fn registry_sorted_and_lengths() {
     assert_eq!(check(999, 5000), OptCheck::Unknown);
     assert!(lookup(URI_PATH).unwrap().repeatable && !lookup(URI_HOST).unwrap().repeatable);
 }
+
+#[test]
+fn lookup_table_finds_every_registered_option_and_nothing_else() {
+    for d in REGISTRY {
+        assert_eq!(lookup(d.number).map(|x| x.number), Some(d.number));
+    }
+    let known: Vec<OptNum> = REGISTRY.iter().map(|d| d.number).collect();
+    for n in 0..=u16::MAX {
+        if !known.contains(&n) {
+            assert!(lookup(n).is_none(), "{n}");
+        }
+    }
+}

@@ -72,6 +72,20 @@ impl Pdu {
         Pdu { typ, code, mid, buf, e_token_len, max_opt, data_off: data_off.map(|d| d + MAX_HEADER), max_size: 0 }
     }
 
+    /// Replaces the contents with already-validated parts (the parser's
+    /// in-place path); keeps the buffer and the max size.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn refill(&mut self, typ: MsgType, code: u8, mid: u16, body: &[u8], e_token_len: usize, max_opt: OptNum, data_off: Option<usize>) {
+        self.buf.truncate(MAX_HEADER);
+        self.buf.extend_from_slice(body);
+        self.typ = typ;
+        self.code = code;
+        self.mid = mid;
+        self.e_token_len = e_token_len;
+        self.max_opt = max_opt;
+        self.data_off = data_off.map(|d| d + MAX_HEADER);
+    }
+
     /// Drops token, options and payload; keeps type, code, mid and max size.
     pub fn clear(&mut self) {
         self.buf.truncate(MAX_HEADER);

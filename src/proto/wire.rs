@@ -132,9 +132,31 @@ fn token_len(tkl: u8, rest: &[u8]) -> Result<(usize, usize), ParseError> {
     }
 }
 
+/// A validated message: header fields and where things are in `body`
+/// (everything after the fixed header).
+struct Parsed<'a> {
+    typ: MsgType,
+    code: u8,
+    mid: u16,
+    body: &'a [u8],
+    e_token_len: usize,
+    max_opt: OptNum,
+    data_off: Option<usize>,
+}
+
+impl Parsed<'_> {
+    fn into_pdu(self) -> Pdu {
+        Pdu::from_parts(self.typ, self.code, self.mid, self.body, self.e_token_len, self.max_opt, self.data_off)
+    }
+
+    fn fill(self, pdu: &mut Pdu) {
+        pdu.refill(self.typ, self.code, self.mid, self.body, self.e_token_len, self.max_opt, self.data_off)
+    }
+}
+
 /// Validates token, options and payload in `rest` (everything after the
-/// fixed header) and builds the PDU.
-fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token: usize) -> Result<Pdu, ParseError> {
+/// fixed header).
+fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let (tlen, prefix) = token_len(tkl, rest)?;
     if tlen > max_token {
         return Err(ParseError::TokenTooLong);
@@ -162,11 +184,15 @@ fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token:
         Some(&PAYLOAD_MARKER) if opt_end + 1 < rest.len() => Some(opt_end + 1),
         Some(_) => return Err(ParseError::MarkerWithoutPayload),
     };
-    Ok(Pdu::from_parts(typ, code, mid, rest, e_token_len, max_opt, data_off))
+    Ok(Parsed { typ, code, mid, body: rest, e_token_len, max_opt, data_off })
 }
 
 /// Parses a UDP/DTLS datagram; `max_token` is 8 unless RFC 8974 is in use.
 pub fn parse_udp(data: &[u8], max_token: usize) -> Result<Pdu, ParseError> {
+    parse_udp_parts(data, max_token).map(Parsed::into_pdu)
+}
+
+fn parse_udp_parts(data: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let hdr = data.get(..4).ok_or(ParseError::Truncated)?;
     if hdr[0] >> 6 != VERSION {
         return Err(ParseError::BadVersion);
@@ -231,6 +257,10 @@ pub fn tcp_frame_size(data: &[u8]) -> Result<Option<usize>, ParseError> {
 
 /// Parses one complete TCP/TLS frame or WebSocket message.
 pub fn parse_reliable(data: &[u8], framing: Framing, max_token: usize) -> Result<Pdu, ParseError> {
+    parse_reliable_parts(data, framing, max_token).map(Parsed::into_pdu)
+}
+
+fn parse_reliable_parts(data: &[u8], framing: Framing, max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let f = if framing == Framing::Udp { Framing::Tcp } else { framing };
     let h = frame_header(data, f)?.ok_or(ParseError::Truncated)?;
     let rest = data.get(h.header_len..).unwrap_or_default();
@@ -250,6 +280,17 @@ pub fn parse(data: &[u8], framing: Framing, max_token: usize) -> Result<Pdu, Par
         Framing::Udp => parse_udp(data, max_token),
         _ => parse_reliable(data, framing, max_token),
     }
+}
+
+/// Parses into an existing PDU, reusing its buffer (no allocation once it
+/// is large enough). On error the PDU is unchanged.
+pub fn parse_into(pdu: &mut Pdu, data: &[u8], framing: Framing, max_token: usize) -> Result<(), ParseError> {
+    let parsed = match framing {
+        Framing::Udp => parse_udp_parts(data, max_token)?,
+        _ => parse_reliable_parts(data, framing, max_token)?,
+    };
+    parsed.fill(pdu);
+    Ok(())
 }
 
 #[cfg(test)]

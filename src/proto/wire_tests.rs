@@ -229,3 +229,19 @@ fn in_place_header_leaves_body_alone() {
     assert_eq!(back.body_bytes(), &body[..]);
     assert_eq!(parse(&udp_wire, Framing::Udp, 8).unwrap(), parse_udp(&udp_wire, 8).unwrap());
 }
+
+#[test]
+fn parse_into_reuses_and_matches_parse() {
+    let msg = [0x44, 0x01, 0x12, 0x34, 1, 2, 3, 4, 0xb4, b't', b'i', b'm', b'e', 0xff, b'x'];
+    let fresh = parse_udp(&msg, 8).unwrap();
+    let mut reused = crate::proto::pdu::Pdu::new(MsgType::Con, 0, 0, 0);
+    reused.add_payload(&[9; 100]).unwrap();
+    parse_into(&mut reused, &msg, Framing::Udp, 8).unwrap();
+    assert_eq!(reused.token(), fresh.token());
+    assert_eq!(reused.payload(), Some(&b"x"[..]));
+    assert_eq!(reused.options_area(), fresh.options_area());
+    assert_eq!((reused.code, reused.mid, reused.typ), (fresh.code, fresh.mid, fresh.typ));
+    // A bad message leaves the PDU as it was.
+    assert!(parse_into(&mut reused, &[0x4f, 1, 0, 0], Framing::Udp, 8).is_err());
+    assert_eq!(reused.payload(), Some(&b"x"[..]));
+}
