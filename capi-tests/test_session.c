@@ -4,6 +4,7 @@
  * coap_context(3), coap_handler(3), coap_resource(3), coap_io(3)). */
 #include "capi.h"
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,11 +25,12 @@ static void make_addr(coap_address_t *a, uint16_t p) {
   a->size = sizeof(struct sockaddr_in);
 }
 
+static int server_ifindex = -2;
 static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                       coap_pdu_t *resp) {
   (void)r;
-  (void)s;
   (void)req;
+  server_ifindex = coap_session_get_ifindex(s);
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
   if (q)
     coap_add_data(resp, q->length, q->s);
@@ -170,6 +172,9 @@ static void test_get_piggybacked(void) {
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
   CU_ASSERT_STRING_EQUAL(last_body, "hello");
   CU_ASSERT(events >= 1); /* COAP_EVENT_SERVER_SESSION_NEW */
+  /* Both sides learn the interface the traffic came in on: loopback. */
+  CU_ASSERT_EQUAL(server_ifindex, (int)if_nametoindex("lo"));
+  CU_ASSERT_EQUAL(coap_session_get_ifindex(session), (int)if_nametoindex("lo"));
 }
 
 static void test_non_and_query(void) {

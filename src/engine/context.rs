@@ -1069,14 +1069,14 @@ impl Context {
                 None => break,
             };
             match got {
-                Ok((n, from)) => {
+                Ok((n, from, ifindex)) => {
                     let owner = match self.sockets.get(sock).map(|s| &s.owner) {
                         Some(Owner::Endpoint(ep)) => Some(Err(*ep)),
                         Some(Owner::Session(sid)) => Some(Ok(*sid)),
                         None => None,
                     };
                     if let (Some(owner), Some(data)) = (owner, rx.get(..n)) {
-                        self.on_datagram(owner, from, data);
+                        self.on_datagram(owner, from, ifindex, data);
                     }
                     self.rx = rx;
                 }
@@ -1111,7 +1111,7 @@ impl Context {
     }
 
     /// `owner`: Ok(client session) or Err(endpoint).
-    fn on_datagram(&mut self, owner: Result<Id, Id>, from: Address, data: &[u8]) {
+    fn on_datagram(&mut self, owner: Result<Id, Id>, from: Address, ifindex: i32, data: &[u8]) {
         let pdu = match wire::parse_udp(data, self.cfg.max_token_size.max(TOKEN_DEFAULT_MAX)) {
             Ok(p) => p,
             Err(e) => return self.on_bad_datagram(owner, from, data, e),
@@ -1131,6 +1131,7 @@ impl Context {
         };
         if let Some(s) = self.sessions.get_mut(id) {
             s.last_activity = now();
+            s.ifindex = ifindex;
         }
         match (pdu.typ, msg::code_class(pdu.code), pdu.code) {
             (MsgType::Ack, _, _) => self.on_ack(id, pdu),

@@ -49,7 +49,11 @@ impl Udp {
     /// A socket bound to `local` (port 0: any). A Unix path must not exist.
     pub fn bind(local: &Address) -> io::Result<Udp> {
         let sock = match (ip(local), local) {
-            (Some(sa), _) => Inner::Udp(UdpSocket::bind(sa)?),
+            (Some(sa), _) => {
+                let s = UdpSocket::bind(sa)?;
+                ask_for_pktinfo(s.as_raw_fd(), sa.is_ipv6());
+                Inner::Udp(s)
+            }
             (None, Address::Unix(p)) => Inner::Unix(UnixDatagram::bind(unix_path(p))?),
             (None, _) => return Err(io::ErrorKind::InvalidInput.into()),
         };
@@ -86,11 +90,12 @@ impl Udp {
         }
     }
 
-    /// One datagram, or `WouldBlock` when drained.
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Address)> {
+    /// One datagram, its sender and the index of the interface it came in
+    /// on (-1 when unknown), or `WouldBlock` when drained.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Address, i32)> {
         match &self.sock {
-            Inner::Udp(s) => s.recv_from(buf).map(|(n, a)| (n, from_ip(a))),
-            Inner::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, from_unix(&a))),
+            Inner::Udp(s) => recv_with_ifindex(s.as_raw_fd(), buf),
+            Inner::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, from_unix(&a), -1)),
         }
     }
 
@@ -173,4 +178,86 @@ pub fn interface_index(name: &str) -> Option<u32> {
     // SAFETY: if_nametoindex reads a NUL-terminated string.
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
     (i != 0).then_some(i)
+}
+
+/// Asks the kernel to report each datagram's arrival interface.
+fn ask_for_pktinfo(fd: i32, v6: bool) {
+    let on: libc::c_int = 1;
+    let opts: &[(libc::c_int, libc::c_int)] = if v6 {
+        &[(libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO), (libc::IPPROTO_IP, libc::IP_PKTINFO)]
+    } else {
+        &[(libc::IPPROTO_IP, libc::IP_PKTINFO)]
+    };
+    for &(level, name) in opts {
+        // SAFETY: setsockopt reads sizeof(int) bytes from `on`; failure only
+        // means no interface index is reported.
+        let _ = unsafe {
+            libc::setsockopt(fd, level, name, (&on as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t)
+        };
+    }
+}
+
+/// recvmsg(2) with the packet-info control message.
+fn recv_with_ifindex(fd: i32, buf: &mut [u8]) -> io::Result<(usize, Address, i32)> {
+    // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
+    let mut from: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut control = [0u64; 16]; // 128 bytes, aligned for cmsghdr
+    // SAFETY: as above.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_storage).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: every pointer in `msg` refers to a live local buffer of the
+    // stated size.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut ifindex = -1;
+    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
+    // within msg_controllen; each payload is read unaligned.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            let (level, ty) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
+            if level == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
+                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>());
+                ifindex = info.ipi_ifindex;
+            } else if level == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
+                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in6_pktinfo>());
+                ifindex = info.ipi6_ifindex as i32;
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    let addr = sockaddr_to_address(&from).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+    Ok((n as usize, addr, ifindex))
+}
+
+fn sockaddr_to_address(s: &libc::sockaddr_storage) -> Option<Address> {
+    match i32::from(s.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            Some(from_ip(SocketAddr::from((
+                std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                u16::from_be(sin.sin_port),
+            ))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6 = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            Some(Address::V6(std::net::SocketAddrV6::new(
+                std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+                u32::from_be(sin6.sin6_flowinfo),
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
 }
