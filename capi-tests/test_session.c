@@ -425,6 +425,55 @@ static void test_free_context_in_handler(void) {
   capi_log_capture_stop();
 }
 
+/* The request handler frees the endpoint the request arrived on: the
+ * session it was handed goes with it, the response is dropped, and the
+ * context stays usable. */
+static coap_endpoint_t *doomed_ep;
+static int endpoint_frees;
+static void hnd_free_endpoint(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                              const coap_string_t *q, coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  endpoint_frees++;
+  coap_free_endpoint(doomed_ep);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 4, (const uint8_t *)"gone");
+}
+
+static void test_free_endpoint_in_handler(void) {
+  coap_address_t a;
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("bye"), 0);
+  coap_session_t *s;
+  coap_pdu_t *pdu;
+  int before = responses;
+  make_addr(&a, (uint16_t)(port + 3));
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_free_endpoint);
+  coap_add_resource(ctx, r);
+  doomed_ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doomed_ep);
+  s = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
+  coap_add_token(pdu, 1, (const uint8_t *)"e");
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"bye");
+  CU_ASSERT(coap_send(s, pdu) != COAP_INVALID_MID);
+  for (int i = 0; i < 300 && !endpoint_frees; i++) {
+    coap_io_process(ctx, 5);
+    coap_io_process(client, 5);
+  }
+  CU_ASSERT_EQUAL(endpoint_frees, 1);
+  for (int i = 0; i < 10; i++) {
+    CU_ASSERT(coap_io_process(ctx, COAP_IO_NO_WAIT) >= 0);
+    coap_io_process(client, 5);
+  }
+  CU_ASSERT_EQUAL(responses, before); /* nothing came back */
+  capi_log_capture_start();
+  coap_free_endpoint(doomed_ep); /* a second free is refused with a log line */
+  CU_ASSERT(capi_log_calls >= 1);
+  capi_log_capture_stop();
+  coap_session_release(s);
+  coap_free_context(ctx);
+}
+
 static int chained;
 static coap_response_t send_from_handler(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                          const coap_mid_t mid) {
@@ -652,6 +701,7 @@ void register_session(void) {
       {"reference counts", test_reference_counts},
       {"release the session inside its handler", test_release_session_in_handler},
       {"free the context inside a handler", test_free_context_in_handler},
+      {"free the endpoint inside its request handler", test_free_endpoint_in_handler},
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
