@@ -57,6 +57,7 @@ int main(void) {
   register_session();
   register_uri();
   register_block();
+  register_block_large();
   register_show_pdu();
   register_observe();
   register_resource();

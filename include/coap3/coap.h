@@ -765,6 +765,18 @@ typedef struct coap_fixed_point_t {
 
 typedef uint64_t coap_tick_t;
 
+typedef void (*coap_release_large_data_t)(coap_session_t *session, void *app_ptr);
+
+typedef struct coap_string_t {
+  size_t length;
+  uint8_t *s;
+} coap_string_t;
+
+typedef struct coap_binary_t {
+  size_t length;
+  uint8_t *s;
+} coap_binary_t;
+
 typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
 
 typedef struct coap_optlist_t {
@@ -795,16 +807,6 @@ typedef struct coap_tls_version_t {
   coap_tls_library_t type;
   uint64_t built_version;
 } coap_tls_version_t;
-
-typedef struct coap_string_t {
-  size_t length;
-  uint8_t *s;
-} coap_string_t;
-
-typedef struct coap_binary_t {
-  size_t length;
-  uint8_t *s;
-} coap_binary_t;
 
 typedef void (*coap_method_handler_t)(coap_resource_t *resource,
                                       coap_session_t *session,
@@ -894,8 +896,6 @@ typedef struct coap_option {
 } coap_option;
 
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
-
-typedef void (*coap_release_large_data_t)(coap_session_t *session, void *app_ptr);
 
 typedef void (*coap_cache_app_data_free_callback_t)(void *data);
 
@@ -1139,6 +1139,43 @@ int coap_add_block(coap_pdu_t *pdu,
                    unsigned char block_szx);
 
 int coap_add_block_b_data(coap_pdu_t *pdu, size_t len, const uint8_t *data, coap_block_b_t *block);
+
+int coap_add_data_large_request(coap_session_t *session,
+                                coap_pdu_t *pdu,
+                                size_t length,
+                                const uint8_t *data,
+                                coap_release_large_data_t release_func,
+                                void *app_ptr);
+
+int coap_add_data_large_response(coap_resource_t *resource,
+                                 coap_session_t *session,
+                                 const coap_pdu_t *request,
+                                 coap_pdu_t *response,
+                                 const struct coap_string_t *query,
+                                 uint16_t media_type,
+                                 int maxage,
+                                 uint64_t etag,
+                                 size_t length,
+                                 const uint8_t *data,
+                                 coap_release_large_data_t release_func,
+                                 void *app_ptr);
+
+/*
+ The older, stateless form: the handler runs for every block and this
+ adds the block the request asks for.
+ */
+void coap_add_data_blocked_response(const coap_pdu_t *request,
+                                    coap_pdu_t *response,
+                                    uint16_t media_type,
+                                    int maxage,
+                                    size_t length,
+                                    const uint8_t *data);
+
+struct coap_binary_t *coap_block_build_body(struct coap_binary_t *body_data,
+                                            size_t length,
+                                            const uint8_t *data,
+                                            size_t offset,
+                                            size_t total);
 
 void coap_startup(void);
 
@@ -1730,10 +1767,6 @@ struct coap_string_t *coap_get_query(const coap_pdu_t *request);
 #ifdef __cplusplus
 extern "C" {
 #endif
-void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
-int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
-int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
-coap_binary_t *coap_block_build_body(coap_binary_t *, size_t, const uint8_t *, size_t, size_t);
 coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
 coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
 void *coap_cache_get_app_data(const coap_cache_entry_t *);

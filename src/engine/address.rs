@@ -377,6 +377,13 @@ pub fn directed_broadcast(addr: Ipv4Addr, netmask: Ipv4Addr) -> Option<Ipv4Addr>
     (mask != u32::MAX).then(|| Ipv4Addr::from(u32::from(addr) | !mask))
 }
 
+impl fmt::Display for Address {
+    /// libcoap's text form (see [`Address::text`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.text().as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,12 +561,5 @@ mod tests {
         let set: HashSet<Address> = [v4("1.2.3.4", 1), v4("1.2.3.4", 1), unix("/p")].into_iter().collect();
         assert_eq!(set.len(), 2);
         assert!(std::mem::size_of::<Address>() <= 32);
-    }
-}
-
-impl fmt::Display for Address {
-    /// libcoap's text form (see [`Address::text`]).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&String::from_utf8_lossy(self.text().as_bytes()))
     }
 }

@@ -21,6 +21,9 @@ use std::io;
 use super::address::Address;
 use std::time::Duration;
 
+#[path = "blockwise.rs"]
+mod blockwise;
+
 /// Largest UDP datagram we accept.
 const RX_BUFFER: usize = 65536;
 /// libcoap's default idle-session timeout, in seconds.
@@ -98,8 +101,10 @@ impl Default for Config {
 pub enum Event {
     /// A request for a resource handler; the FFI layer calls the handler and
     /// then [`Context::finish_request`].
-    Request { session: Id, resource: Id, handler: usize, request: Pdu, response: Pdu, reply: Reply },
-    Response { session: Id, sent: Option<Pdu>, received: Pdu },
+    /// `span`: the (offset, total) of a body the request's payload is part
+    /// of (coap_get_data_large()).
+    Request { session: Id, resource: Id, handler: usize, request: Pdu, response: Pdu, reply: Reply, span: Option<(usize, usize)> },
+    Response { session: Id, sent: Option<Pdu>, received: Pdu, span: Option<(usize, usize)> },
     Nack { session: Id, sent: Option<Pdu>, reason: u32, mid: u16 },
     Ping { session: Id, received: Pdu },
     Pong { session: Id, received: Pdu },
@@ -185,6 +190,8 @@ pub struct Context {
     /// Sessions freed by the engine itself (idle reaping) whose C handles
     /// the FFI layer must release.
     freed: Vec<usize>,
+    /// Behind the ETags of large responses the application gave none.
+    etag_counter: u64,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -228,7 +235,7 @@ fn lose_next() -> bool {
     u32::from(u16::from_be_bytes(r)) % 1000 < l.per_mille
 }
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     clock::ticks()
 }
 
@@ -257,6 +264,7 @@ impl Context {
             rx: vec![0; RX_BUFFER],
             ready: Vec::with_capacity(64),
             freed: Vec::new(),
+            etag_counter: 0,
         })
     }
 
@@ -508,8 +516,9 @@ impl Context {
             request_code: request.code,
             request_mid: request.mid,
             observe: Observe::Async(id),
+            block1: None,
         };
-        self.push_event(Event::Request { session, resource: rid, handler, request, response, reply });
+        self.push_event(Event::Request { session, resource: rid, handler, request, response, reply, span: None });
     }
 
     /// coap_cancel_observe(): a GET with Observe 1 and the observing
@@ -813,8 +822,11 @@ impl Context {
     /// empty ACK when the handler left the code at 0.00 on a CON request.
     /// Completes a request a handler answered, observation included.
     pub fn finish_reply(&mut self, reply: Reply, mut response: Pdu) {
-        let Reply { session: id, resource, request_typ, request_code, request_mid, observe } = reply;
+        let Reply { session: id, resource, request_typ, request_code, request_mid, observe, block1 } = reply;
         let ok = msg::code_class(response.code) == 2;
+        if let Some(b1) = block1.filter(|_| ok && response.option(option::BLOCK1).is_none()) {
+            let _ = response.add_option_before_payload(option::BLOCK1, &b1);
+        }
         match observe {
             Observe::None => {}
             Observe::Register(request) => {
@@ -963,8 +975,9 @@ impl Context {
                     request_code: request.code,
                     request_mid: request.mid,
                     observe: Observe::Notify(token),
+                    block1: None,
                 };
-                self.push_event(Event::Request { session: sid, resource: rid, handler, request, response, reply });
+                self.push_event(Event::Request { session: sid, resource: rid, handler, request, response, reply, span: None });
             }
         }
     }
@@ -993,7 +1006,10 @@ impl Context {
             }
         };
         if request_typ == MsgType::Con {
-            if is_idempotent(request_code) && response.typ == MsgType::Ack {
+            // Answers within a block-wise transfer are kept: running a
+            // duplicate piece again could not reproduce them.
+            let blockwise = response.option(option::BLOCK1).is_some() || response.option(option::BLOCK2).is_some();
+            if is_idempotent(request_code) && response.typ == MsgType::Ack && !blockwise {
                 // RFC 7252 §4.5 lets a server process a duplicate of an
                 // idempotent request again; not keeping its answer keeps
                 // busy servers' memory flat.
@@ -1205,7 +1221,7 @@ impl Context {
                 f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
             }
         }
-        self.push_event(Event::Response { session: id, sent: Some(p.pdu), received: pdu });
+        self.client_response(id, Some(p.pdu), pdu);
     }
 
     fn on_rst(&mut self, id: Id, pdu: Pdu) {
@@ -1258,7 +1274,7 @@ impl Context {
         if sent.is_some() {
             self.release_waiting(id);
         }
-        self.push_event(Event::Response { session: id, sent, received: pdu });
+        self.client_response(id, sent, pdu);
     }
 
     fn on_request(&mut self, id: Id, req: Pdu) {
@@ -1305,10 +1321,23 @@ impl Context {
                 let handler = self.resources.get(rid).and_then(|r| r.handler(req.code));
                 match handler {
                     Some(handler) => {
+                        let mut req = req;
+                        let mut span = None;
+                        let mut block1 = None;
+                        if self.cfg.block_mode & super::block::USE_LIBCOAP != 0 && req.option(option::BLOCK1).is_some() {
+                            block1 = req.option(option::BLOCK1).map(|o| o.value.to_vec());
+                            match self.incoming_block1(id, req) {
+                                blockwise::Block1::Consumed => return,
+                                blockwise::Block1::Deliver(r, s) => (req, span) = (r, s),
+                            }
+                        }
+                        if let Some(resp) = self.serve_block2(id, &req) {
+                            return self.finish_request(id, req.typ, req.code, req.mid, resp);
+                        }
                         let response = self.response_skeleton(id, &req);
                         let observe = self.observe_request(id, rid, &req);
-                        let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_code: req.code, request_mid: req.mid, observe };
-                        self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response, reply });
+                        let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_code: req.code, request_mid: req.mid, observe, block1 };
+                        self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response, reply, span });
                     }
                     None => self.answer_error(id, &req, msg::code(4, 5)),
                 }
@@ -1396,6 +1425,9 @@ impl Context {
                 self.push_event(Event::Session { session: id, event: event::KEEPALIVE_FAILURE });
             } else {
                 let token = p.token.clone();
+                if let Some(f) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()) {
+                    f.blocks.forget_token(&token);
+                }
                 self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
                 self.remove_observers_of(id, Some(&token));
             }

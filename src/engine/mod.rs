@@ -1,6 +1,7 @@
 //! The objects behind the opaque C handles, their lifetimes, and the
 //! library-wide state (clock, random numbers).
 
+pub mod block;
 pub mod clock;
 pub mod observe;
 pub mod pdu;

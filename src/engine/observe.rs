@@ -52,6 +52,9 @@ pub struct Reply {
     pub request_code: u8,
     pub request_mid: u16,
     pub observe: Observe,
+    /// The Block1 option of the last piece of a body the library put
+    /// together: the final response acknowledges it (RFC 7959 §2.3).
+    pub block1: Option<Vec<u8>>,
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ pub struct Flight {
     pub open_requests: Vec<Vec<u8>>,
     /// Requests this client observes with, by token (for cancelling).
     pub observing: Vec<(Vec<u8>, Pdu)>,
+    /// Block-wise transfers the library runs on this session.
+    pub blocks: super::block::Blocks,
 }
 
 #[derive(Debug)]
@@ -126,6 +128,10 @@ impl Session {
     /// What is in flight, if anything ever was.
     pub fn flight(&self) -> Option<&Flight> {
         self.flight.as_deref()
+    }
+
+    pub fn flight_opt_mut(&mut self) -> Option<&mut Flight> {
+        self.flight.as_deref_mut()
     }
 
     pub fn flight_mut(&mut self) -> &mut Flight {

@@ -9,7 +9,7 @@ use crate::engine::slab::Id;
 use crate::ffi::boundary::guard;
 use crate::ffi::context::{ContextObj, Handlers};
 use crate::ffi::handle::get;
-use crate::ffi::pdu_setup::{unwrap_pdu, wrap_pdu};
+use crate::ffi::pdu_setup::{unwrap_pdu, wrap_pdu, wrap_pdu_span};
 use crate::ffi::types::*;
 use crate::proto::msg::MsgType;
 use std::ffi::{c_char, c_int};
@@ -69,14 +69,14 @@ fn deliver(ctx: *mut coap_context_t, ev: Event, h: &Handlers) {
         return;
     }
     match ev {
-        Event::Request { resource, handler, request, response, reply, .. } => {
-            deliver_request(ctx, session, resource, handler, request, response, reply)
+        Event::Request { resource, handler, request, response, reply, span, .. } => {
+            deliver_request(ctx, session, resource, handler, (request, span), response, reply)
         }
-        Event::Response { sent, received, .. } => {
+        Event::Response { sent, received, span, .. } => {
             let Some(f) = h.response else { return };
             let mid = coap_mid_t(i32::from(received.mid));
             let sent = sent.map_or(std::ptr::null_mut(), wrap_pdu);
-            let received = wrap_pdu(received);
+            let received = wrap_pdu_span(received, span);
             // SAFETY: calling the application's handler with live handles.
             let _ = unsafe { f(session, sent, received, mid) };
             drop_pdu(sent);
@@ -127,13 +127,13 @@ fn deliver_request(
     session: *mut coap_session_t,
     resource: Id,
     handler: usize,
-    request: crate::proto::pdu::Pdu,
+    (request, span): (crate::proto::pdu::Pdu, Option<(usize, usize)>),
     response: crate::proto::pdu::Pdu,
     reply: Reply,
 ) {
     let query = crate::ffi::resource::query_string(&request);
     let res = crate::ffi::resource::handle_of(ctx, resource);
-    let req = wrap_pdu(request);
+    let req = wrap_pdu_span(request, span);
     let resp = wrap_pdu(response);
     // SAFETY: handler tokens are coap_method_handler_t values stored by
     // coap_register_request_handler; never 0 (checked by the engine).
@@ -142,6 +142,7 @@ fn deliver_request(
     // SAFETY: calling the application's handler with live handles.
     unsafe { f(res, session, req, query, resp) };
     crate::ffi::resource::free_query(query);
+    echo_block1(req, resp);
     drop_pdu(req);
     let response = unwrap_pdu(resp);
     // SAFETY: as in next().
@@ -154,6 +155,24 @@ fn deliver_request(
             e.finish_reply(reply, ack);
         }
         _ => {}
+    }
+}
+
+/// A handler that took one Block1 piece itself answers with that block's
+/// option (RFC 7959 §2.3); the library adds it when the handler did not.
+fn echo_block1(req: *mut coap_pdu_t, resp: *mut coap_pdu_t) {
+    use crate::engine::pdu::PduObj;
+    use crate::proto::option::BLOCK1;
+    // SAFETY: handles made for this callback; get() checks they still live.
+    let Some(value) = (unsafe { get::<PduObj>(req) }).and_then(|r| r.pdu.option(BLOCK1).map(|o| o.value.to_vec())) else {
+        return;
+    };
+    // SAFETY: as above; the request's borrow ended.
+    if let Some(r) = unsafe { get::<PduObj>(resp) } {
+        let success = crate::proto::msg::code_class(r.pdu.code) == 2;
+        if success && r.pdu.option(BLOCK1).is_none() {
+            let _ = r.pdu.add_option_before_payload(BLOCK1, &value);
+        }
     }
 }
 

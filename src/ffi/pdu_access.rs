@@ -97,9 +97,15 @@ unsafe fn get_data(
     let Some(payload) = obj.pdu.payload() else { return 0 };
     *len = payload.len();
     *data = payload.as_ptr();
+    let (off, tot) = obj.span.unwrap_or((0, payload.len()));
     // SAFETY: as above.
-    if let Some(t) = unsafe { total.as_mut() } {
-        *t = payload.len();
+    unsafe {
+        if let Some(o) = offset.as_mut() {
+            *o = off;
+        }
+        if let Some(t) = total.as_mut() {
+            *t = tot;
+        }
     }
     1
 }

@@ -298,17 +298,30 @@ pub(crate) fn filter_to_c(f: &OptFilter, out: &mut coap_opt_filter_t) {
 
 /// A handle for a PDU the engine made (received, or kept for a callback).
 pub(crate) fn wrap_pdu(pdu: crate::proto::pdu::Pdu) -> *mut coap_pdu_t {
+    wrap_pdu_span(pdu, None)
+}
+
+/// A handle for a PDU the library hands to a callback; `span` is the
+/// (offset, total) of the body its payload belongs to.
+pub(crate) fn wrap_pdu_span(pdu: crate::proto::pdu::Pdu, span: Option<(usize, usize)>) -> *mut coap_pdu_t {
     let mut slot = Some(pdu);
     let h = PDUS.alloc(
-        || PduObj { pdu: slot.take().unwrap_or_else(|| crate::proto::pdu::Pdu::new(MsgType::Con, 0, 0, 0)), framing: Framing::Udp },
+        || PduObj {
+            pdu: slot.take().unwrap_or_else(|| crate::proto::pdu::Pdu::new(MsgType::Con, 0, 0, 0)),
+            framing: Framing::Udp,
+            large: None,
+            span,
+        },
         |_| {},
     );
-    if let Some(pdu) = slot {
-        // SAFETY: `h` was just allocated and is not in use elsewhere.
-        if let Some(obj) = unsafe { crate::ffi::handle::get::<PduObj>(h) } {
+    // SAFETY: `h` was just allocated and is not in use elsewhere.
+    if let Some(obj) = unsafe { crate::ffi::handle::get::<PduObj>(h) } {
+        if let Some(pdu) = slot {
             obj.pdu = pdu;
-            obj.framing = Framing::Udp;
         }
+        obj.framing = Framing::Udp;
+        obj.large = None;
+        obj.span = span;
     }
     h
 }
@@ -316,12 +329,18 @@ pub(crate) fn wrap_pdu(pdu: crate::proto::pdu::Pdu) -> *mut coap_pdu_t {
 /// Takes the PDU out of a handle and releases the handle; None (logged)
 /// if the handle is not a live PDU.
 pub(crate) fn unwrap_pdu(h: *mut coap_pdu_t) -> Option<crate::proto::pdu::Pdu> {
+    unwrap_pdu_large(h).map(|(pdu, _)| pdu)
+}
+
+/// As unwrap_pdu(), with the body coap_add_data_large_request() left on it.
+pub(crate) fn unwrap_pdu_large(h: *mut coap_pdu_t) -> Option<(crate::proto::pdu::Pdu, Option<crate::engine::pdu::LargeBody>)> {
     // SAFETY: `h` came through the API; get() checks the tag.
     let obj = unsafe { crate::ffi::handle::get::<PduObj>(h) }?;
     let pdu = std::mem::replace(&mut obj.pdu, crate::proto::pdu::Pdu::new(MsgType::Con, 0, 0, 0));
+    let large = obj.large.take();
     // SAFETY: as above; the borrow ended.
     unsafe { PDUS.release(h) };
-    Some(pdu)
+    Some((pdu, large))
 }
 
 /// Releases a PDU handle if it is still live (no log if it is not).
@@ -351,12 +370,20 @@ pub unsafe extern "C" fn coap_new_pdu(typ: PduType, code: PduCode, session: *mut
 #[no_mangle]
 pub unsafe extern "C" fn coap_send(session: *mut coap_session_t, pdu: *mut coap_pdu_t) -> coap_mid_t {
     guard("coap_send", || {
-        let Some(pdu) = unwrap_pdu(pdu) else {
+        let Some((pdu, large)) = unwrap_pdu_large(pdu) else {
             crate::ffi::handle::refuse("coap_send", "pdu", "coap_pdu_t", pdu.is_null());
             return crate::ffi::types::INVALID_MID;
         };
         let (ctx, id) = session!("coap_send", session);
-        match engine!("coap_send", ctx).send(id, pdu) {
+        let engine = engine!("coap_send", ctx);
+        let sent = match large {
+            Some(large) => {
+                let (body, szx) = *large;
+                engine.send_large(id, pdu, body, szx)
+            }
+            None => engine.send(id, pdu),
+        };
+        match sent {
             Ok(mid) => coap_mid_t(c_int::from(mid)),
             Err(e) => {
                 log::warn!("coap_send: not sent ({e:?})");

@@ -4,10 +4,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, int, size_t, const uint8_t *);
-int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
-int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
-coap_binary_t *coap_block_build_body(coap_binary_t *, size_t, const uint8_t *, size_t, size_t);
 coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
 coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
 void *coap_cache_get_app_data(const coap_cache_entry_t *);
