@@ -2,11 +2,14 @@
  * A small CoAP client on the libcoap-3 API: sends one request and prints
  * the response body.
  *
- *   client [-m get|post|put|delete] [-e payload] [-N] [-v level]
- *          [-L loss] [-w seconds] URI
+ *   client [-m get|post|put|delete] [-e payload | -f file] [-o file]
+ *          [-b size] [-N] [-v level] [-L loss] [-w seconds] URI
  *
- * -N sends a NON request, -L drops outgoing datagrams ("25%" or "1,3"),
- * -w bounds the wait (default 10 s). Exit status 0 for a 2.xx response.
+ * Bodies of any size go block-wise (the library does the blocks): -f
+ * sends a file, -o writes the answer to a file, -b asks for blocks of
+ * that size (16..1024). -N sends a NON request, -L drops outgoing
+ * datagrams ("25%" or "1,3"), -w bounds the wait (default 10 s).
+ * Exit status 0 for a 2.xx response.
  */
 #include <coap3/coap.h>
 #include <netdb.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 static int done, code;
+static FILE *out;
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                    const coap_mid_t mid) {
@@ -24,9 +28,10 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
   size_t len;
   (void)s, (void)sent, (void)mid;
   code = coap_pdu_get_code(received);
-  if (coap_get_data(received, &len, &data))
-    fwrite(data, 1, len, stdout);
-  if (len)
+  if (!coap_get_data(received, &len, &data))
+    len = 0;
+  fwrite(data, 1, len, out ? out : stdout);
+  if (len && !out)
     fputc('\n', stdout);
   if (COAP_RESPONSE_CLASS(code) != 2)
     fprintf(stderr, "%d.%02d %s\n", code >> 5, code & 31,
@@ -50,9 +55,32 @@ static int method_of(const char *m) {
   return 0;
 }
 
+/* The whole file in memory (NULL on failure). */
+static uint8_t *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  uint8_t *data = NULL;
+  long size;
+  if (!f)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (data = malloc((size_t)size + 1)) != NULL && fread(data, 1, (size_t)size, f) == (size_t)size) {
+    *len = (size_t)size;
+  } else {
+    free(data);
+    data = NULL;
+  }
+  fclose(f);
+  return data;
+}
+
+static void release_body(coap_session_t *s, void *body) {
+  (void)s;
+  free(body);
+}
+
 int main(int argc, char **argv) {
-  const char *payload = NULL, *loss = NULL;
-  int method = COAP_REQUEST_CODE_GET, non = 0, wait_s = 10, opt;
+  const char *payload = NULL, *loss = NULL, *file = NULL, *outfile = NULL;
+  int method = COAP_REQUEST_CODE_GET, non = 0, wait_s = 10, block = 0, opt;
   coap_uri_t uri;
   char host[256], portstr[8];
   struct addrinfo hints, *res;
@@ -65,10 +93,13 @@ int main(int argc, char **argv) {
   size_t tlen;
 
   coap_startup();
-  while ((opt = getopt(argc, argv, "m:e:Nv:L:w:")) != -1) {
+  while ((opt = getopt(argc, argv, "m:e:f:o:b:Nv:L:w:")) != -1) {
     switch (opt) {
     case 'm': method = method_of(optarg); break;
     case 'e': payload = optarg; break;
+    case 'f': file = optarg; break;
+    case 'o': outfile = optarg; break;
+    case 'b': block = atoi(optarg); break;
     case 'N': non = 1; break;
     case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
     case 'L': loss = optarg; break;
@@ -77,7 +108,9 @@ int main(int argc, char **argv) {
     }
   }
   if (!method || optind != argc - 1) {
-    fprintf(stderr, "usage: %s [-m get|post|put|delete] [-e payload] [-N] [-v level] [-L loss] [-w s] URI\n",
+    fprintf(stderr,
+            "usage: %s [-m get|post|put|delete] [-e payload | -f file] [-o file] [-b size] [-N] [-v level]"
+            " [-L loss] [-w s] URI\n",
             argv[0]);
     return 2;
   }
@@ -107,6 +140,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot create a session to %s\n", argv[optind]);
     return 1;
   }
+  coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_register_response_handler(ctx, on_response);
   coap_register_nack_handler(ctx, on_nack);
   if (loss && !coap_debug_set_packet_loss(loss))
@@ -120,8 +154,30 @@ int main(int argc, char **argv) {
     return 1;
   }
   coap_delete_optlist(opts);
-  if (payload)
-    coap_add_data(pdu, strlen(payload), (const uint8_t *)payload);
+  if (block) {
+    /* Ask for (or send) blocks of this size from the start. */
+    unsigned szx = 0;
+    while (szx < 6 && (16 << (szx + 1)) <= block)
+      szx++;
+    coap_add_option(pdu, file || payload ? COAP_OPTION_BLOCK1 : COAP_OPTION_BLOCK2,
+                    coap_encode_var_safe(buf, sizeof(buf), szx), buf);
+  }
+  if (file) {
+    size_t len = 0;
+    uint8_t *body = read_file(file, &len);
+    if (!body) {
+      fprintf(stderr, "cannot read %s\n", file);
+      return 1;
+    }
+    if (!coap_add_data_large_request(session, pdu, len, body, release_body, body))
+      return 1;
+  } else if (payload) {
+    coap_add_data_large_request(session, pdu, strlen(payload), (const uint8_t *)payload, NULL, NULL);
+  }
+  if (outfile && !(out = fopen(outfile, "wb"))) {
+    fprintf(stderr, "cannot write %s\n", outfile);
+    return 1;
+  }
   if (coap_send(session, pdu) == COAP_INVALID_MID) {
     fprintf(stderr, "cannot send\n");
     return 1;
@@ -134,6 +190,8 @@ int main(int argc, char **argv) {
   }
   if (!done)
     fprintf(stderr, "timed out\n");
+  if (out)
+    fclose(out);
   coap_session_release(session);
   coap_free_context(ctx);
   coap_cleanup();

@@ -18,7 +18,8 @@ static volatile sig_atomic_t quit;
 static void on_signal(int sig) { (void)sig; quit = 1; }
 
 static coap_resource_t *time_resource;
-static uint8_t data[1024];
+/* /data's body: any size, sent and taken block-wise by the library. */
+static uint8_t *data;
 static size_t data_len;
 static int have_data;
 
@@ -54,29 +55,34 @@ static void get_time(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
 
 static void get_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                      coap_pdu_t *resp) {
-  (void)r, (void)s, (void)req, (void)q;
   if (!have_data) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
     return;
   }
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
-  coap_add_data(resp, data_len, data);
+  coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, 0, data_len, data,
+                               NULL, NULL);
 }
 
 static void put_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                      coap_pdu_t *resp) {
   const uint8_t *body;
-  size_t len = 0;
+  size_t len = 0, offset, total;
+  uint8_t *copy;
   (void)r, (void)s, (void)q;
-  if (!coap_get_data(req, &len, &body))
+  /* Single-body mode: the library hands over the whole body at once. */
+  if (!coap_get_data_large(req, &len, &body, &offset, &total))
     len = 0;
-  if (len > sizeof(data)) {
-    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+  copy = malloc(len ? len : 1);
+  if (!copy) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return;
   }
-  coap_pdu_set_code(resp, have_data ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_CREATED);
   if (len)
-    memcpy(data, body, len);
+    memcpy(copy, body, len);
+  coap_pdu_set_code(resp, have_data ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_CREATED);
+  free(data);
+  data = copy;
   data_len = len;
   have_data = 1;
 }
@@ -85,6 +91,8 @@ static void delete_data(coap_resource_t *r, coap_session_t *s, const coap_pdu_t 
                         coap_pdu_t *resp) {
   (void)r, (void)s, (void)req, (void)q;
   have_data = 0;
+  free(data);
+  data = NULL;
   data_len = 0;
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_DELETED);
 }
@@ -132,6 +140,7 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   r = coap_resource_init(NULL, 0);
   coap_register_request_handler(r, COAP_REQUEST_GET, get_root);
   coap_add_resource(ctx, r);
@@ -163,6 +172,7 @@ int main(int argc, char **argv) {
     }
   }
   coap_free_context(ctx);
+  free(data);
   coap_cleanup();
   return 0;
 }
