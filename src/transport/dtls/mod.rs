@@ -63,6 +63,16 @@
 //! (`allow_bad_md_hash` / `allow_short_rsa_length` lower OpenSSL's security
 //! level to 0.)
 //!
+//! # MTU and memory
+//! The MTU passed to [`DtlsConn::client`] / [`DtlsContext::set_default_mtu`]
+//! is the largest UDP payload; OpenSSL fragments handshake messages to it and
+//! packs several records into one datagram. OpenSSL 3.0 underestimates AEAD
+//! overhead when a packed flight ends in the encrypted Finished, so such a
+//! datagram can exceed the MTU by a few bytes (tests allow 32). A connected
+//! association holds about 70 KB of heap (OpenSSL's record buffers, measured
+//! with OpenSSL 3.0 by the ignored test `memory_per_connection`). The server
+//! `SSL_CTX` keeps OpenSSL's default session cache (completed handshakes only).
+//!
 //! # Timers
 //! By default OpenSSL's own DTLS timer runs (1 s, doubling to 60 s, giving up
 //! after 12 expiries → `DtlsEvent::Error`). [`DtlsContext::set_retransmit`]
