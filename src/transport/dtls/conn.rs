@@ -75,6 +75,13 @@ impl std::fmt::Debug for DtlsConn {
     }
 }
 
+/// OpenSSL's SSL_R_NO_RENEGOTIATION: a ClientHello on a connected association.
+const SSL_R_NO_RENEGOTIATION: std::ffi::c_int = 339;
+
+fn refused_renegotiation(e: &openssl::ssl::Error) -> bool {
+    e.ssl_error().is_some_and(|s| s.errors().iter().any(|r| r.reason_code() == SSL_R_NO_RENEGOTIATION))
+}
+
 /// Largest plaintext one DTLS record carries.
 const MAX_PLAINTEXT: usize = 16384;
 
@@ -176,6 +183,10 @@ impl DtlsConn {
                         break;
                     }
                     Err(e) => {
+                        if refused_renegotiation(&e) {
+                            log::info!("DTLS: peer asked to renegotiate; refused (fatal in DTLS)");
+                            events.push(DtlsEvent::Renegotiate);
+                        }
                         self.fail("read", &e, events);
                         break;
                     }

@@ -134,6 +134,7 @@ pub enum DtlsEvent {
     /// A fatal error: failed handshake, fatal alert, retransmissions given up.
     Error(String),
     /// The peer asked for a renegotiation; it was refused (as libcoap does).
+    /// OpenSSL 3.0 refuses with a fatal alert, so an `Error` follows.
     Renegotiate,
 }
 

@@ -778,3 +778,30 @@ fn memory_per_connection() {
         (after_servers - after_clients) / n
     );
 }
+
+extern "C" {
+    fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> std::ffi::c_int;
+    fn SSL_clear_options(s: *mut openssl_sys::SSL, op: u64) -> u64;
+}
+
+#[test]
+fn renegotiation_is_refused_and_reported() {
+    let mut sctx = DtlsContext::server_psk(psk_server(b"k")).unwrap();
+    let cctx = DtlsContext::client_psk(psk_client(b"id", b"k")).unwrap();
+    let mut r = Run::start(&cctx);
+    r.shuttle(&mut sctx);
+    assert!(r.connected());
+    // A peer that does renegotiate (ours never would).
+    // SAFETY: live SSL owned by r.client.
+    unsafe {
+        SSL_clear_options(r.client.ssl_ptr(), openssl_sys::SSL_OP_NO_RENEGOTIATION);
+        assert_eq!(SSL_renegotiate(r.client.ssl_ptr()), 1);
+    }
+    r.client.drive(&mut r.to_server, &mut r.c_app, &mut r.c_events);
+    assert!(!r.to_server.is_empty(), "ClientHello for renegotiation");
+    r.shuttle(&mut sctx);
+    // OpenSSL 3.0 refuses a DTLS renegotiation with a fatal alert.
+    assert!(r.s_events.contains(&DtlsEvent::Renegotiate), "{:?}", r.s_events);
+    assert!(Run::errored(&r.s_events) && Run::errored(&r.c_events));
+    assert!(!r.server().is_connected());
+}
