@@ -7,7 +7,7 @@
 //!
 //! # Server side
 //! ```text
-//! let mut ctx = DtlsContext::server(ServerConfig { psk: Some(..), pki: None, ..Default::default() })?;
+//! let mut ctx = DtlsContext::server(ServerConfig { psk: Some(..), pki: None })?; // or server_psk / server_pki
 //! // for every datagram from a peer that has no DtlsConn yet:
 //! match ctx.listen(&peer_bytes, datagram) {
 //!     Listen::Reply(hvr) => send hvr to the peer,       // nothing kept
@@ -51,6 +51,16 @@
 //! `SSL`'s ex_data next to the peer bytes and the PSK identity / hint / key in
 //! use. Callbacks never unwind into OpenSSL: each body runs under
 //! `catch_unwind` and a panic counts as "reject".
+//!
+//! # PSK selection
+//! Server: the key for a client identity is `id_callback(tag, identity)` if
+//! set (None → `unknown_psk_identity` alert); else the key the SNI callback
+//! chose for this handshake; else the configured key. The hint sent is the
+//! SNI answer's hint, else the configured one (none when empty). Client: with
+//! a `hint_callback`, it is called with the server's hint (empty if none) and
+//! picks identity and key; else the configured pair is used. A *wrong key*
+//! cannot be told apart from loss in DTLS (records that fail to authenticate
+//! are dropped silently), so it ends by retransmission timeout on both sides.
 //!
 //! # libcoap facts followed
 //! `DTLS_method()` with minimum version DTLS 1.2; PSK cipher list

@@ -109,11 +109,12 @@ impl LoadedKeys {
         }
         for ca in &self.cas {
             ssl.add_client_ca(ca).map_err(|e| DtlsError::ssl("SSL_add_client_CA (SNI)", e))?;
-            // SAFETY: the SSL_CTX pointer comes from a live SSL; the store it
-            // returns (checked for NULL) is owned by that context, and
+            // SAFETY: the SSL_CTX pointer comes from a live SSL (checked for
+            // NULL); the store it returns (checked for NULL) is owned by that context, and
             // X509_STORE_add_cert takes its own reference on the certificate.
             unsafe {
-                let store = openssl_sys::SSL_CTX_get_cert_store(openssl_sys::SSL_get_SSL_CTX(super::sys::ssl_ptr(ssl)));
+                let ctx = openssl_sys::SSL_get_SSL_CTX(super::sys::ssl_ptr(ssl));
+                let store = if ctx.is_null() { std::ptr::null_mut() } else { openssl_sys::SSL_CTX_get_cert_store(ctx) };
                 if !store.is_null() && openssl_sys::X509_STORE_add_cert(store, super::sys::x509_ptr(ca)) != 1 {
                     // Most likely "already in the store"; drain the queue.
                     let _ = openssl::error::ErrorStack::get();
