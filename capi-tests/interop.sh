@@ -110,5 +110,13 @@ roundtrip "Debian coap-client binary on our .so, 100 kB" \
   "${dco[@]}" -o "$tmp/got" coap://127.0.0.1:$deb/example_data
 check "Debian coap-client binary on our .so, GET" "Example server" "${dco[@]}" coap://127.0.0.1:$ours/
 
+# aiocoap, an independent implementation, against our example server.
+if out=$(timeout 120 python3 "$top/capi-tests/interop_aiocoap.py" $ours 2>&1); then
+  passed=$((passed + $(grep -c '^ok ' <<<"$out")))
+else
+  failed=$((failed + 1))
+  printf 'FAIL aiocoap against our server\n%s\n' "$out"
+fi
+
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
