@@ -26,7 +26,7 @@ CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
 CFLAGS_TEST := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
 
-.PHONY: fuzz examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
+.PHONY: check-pdu-compare check-cache-compare fuzz examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
         check-abi check-install check-valgrind install uninstall clean FORCE
 
 all: lib
@@ -55,11 +55,15 @@ $(LIB): $(STATIC) libcoap-3.map
 	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libcoap-3-openssl.so
 
-check: check-deps lib check-rust check-header check-abi check-install check-interop check-pdu-compare check-valgrind
+check: check-deps lib check-rust check-header check-abi check-install check-interop check-pdu-compare check-cache-compare check-valgrind
 
 # PDUs built through the API, byte for byte against Debian's libcoap.
 check-pdu-compare: lib
 	capi-tests/pdu-compare/run.sh
+
+# Cache keys and entry behaviour, byte for byte against Debian's libcoap.
+check-cache-compare: lib
+	capi-tests/cache-compare/run.sh
 
 check-deps:
 	@tools/ensure-deps

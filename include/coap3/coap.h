@@ -765,6 +765,8 @@ typedef struct coap_fixed_point_t {
 
 typedef uint64_t coap_tick_t;
 
+typedef void (*coap_cache_app_data_free_callback_t)(void *data);
+
 typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
 
 typedef struct coap_optlist_t {
@@ -896,8 +898,6 @@ typedef struct coap_option {
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
 
 typedef void (*coap_release_large_data_t)(coap_session_t *session, void *app_ptr);
-
-typedef void (*coap_cache_app_data_free_callback_t)(void *data);
 
 typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
 
@@ -1139,6 +1139,43 @@ int coap_add_block(coap_pdu_t *pdu,
                    unsigned char block_szx);
 
 int coap_add_block_b_data(coap_pdu_t *pdu, size_t len, const uint8_t *data, coap_block_b_t *block);
+
+coap_cache_key_t *coap_cache_derive_key(const coap_session_t *session,
+                                        const coap_pdu_t *pdu,
+                                        coap_cache_session_based_t session_based);
+
+coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *session,
+                                                 const coap_pdu_t *pdu,
+                                                 coap_cache_session_based_t session_based,
+                                                 const uint16_t *ignore_options,
+                                                 size_t ignore_count);
+
+void coap_delete_cache_key(coap_cache_key_t *cache_key);
+
+int coap_cache_ignore_options(coap_context_t *context, const uint16_t *options, size_t count);
+
+coap_cache_entry_t *coap_new_cache_entry(coap_session_t *session,
+                                         const coap_pdu_t *pdu,
+                                         coap_cache_record_pdu_t record_pdu,
+                                         coap_cache_session_based_t session_based,
+                                         unsigned int idle_timeout);
+
+void coap_delete_cache_entry(coap_context_t *context, coap_cache_entry_t *cache_entry);
+
+coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *context,
+                                          const coap_cache_key_t *cache_key);
+
+coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *session,
+                                          const coap_pdu_t *request,
+                                          coap_cache_session_based_t session_based);
+
+const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *cache_entry);
+
+void coap_cache_set_app_data(coap_cache_entry_t *cache_entry,
+                             void *data,
+                             coap_cache_app_data_free_callback_t callback);
+
+void *coap_cache_get_app_data(const coap_cache_entry_t *cache_entry);
 
 void coap_startup(void);
 
@@ -1734,20 +1771,10 @@ void coap_add_data_blocked_response(const coap_pdu_t *, coap_pdu_t *, uint16_t, 
 int coap_add_data_large_request(coap_session_t *, coap_pdu_t *, size_t, const uint8_t *, coap_release_large_data_t, void *);
 int coap_add_data_large_response(coap_resource_t *, coap_session_t *, const coap_pdu_t *, coap_pdu_t *, const coap_string_t *, uint16_t, int, uint64_t, size_t, const uint8_t *, coap_release_large_data_t, void *);
 coap_binary_t *coap_block_build_body(coap_binary_t *, size_t, const uint8_t *, size_t, size_t);
-coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
-void *coap_cache_get_app_data(const coap_cache_entry_t *);
-coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *, const coap_cache_key_t *);
-coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
-int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
-void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
 void coap_clear_event_handler(coap_context_t *);
 uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
 int coap_debug_send_packet(void);
-void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
-void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 void coap_free_address_info(coap_addr_info_t *);
@@ -1755,7 +1782,6 @@ uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
-coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);
 coap_session_t *coap_new_client_session_oscore(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *, coap_oscore_conf_t *);

@@ -11,3 +11,4 @@ pub mod resource;
 pub mod session;
 pub mod slab;
 pub mod address;
+pub mod cache;

@@ -27,6 +27,8 @@ pub struct ContextObj {
     pub dispatching: u32,
     /// coap_free_context() was called from a callback: free after delivery.
     pub free_pending: bool,
+    /// coap_cache(3) entries and ignored options.
+    pub cache: crate::engine::cache::Cache,
 }
 
 static CONTEXTS: Pool<ContextObj> = Pool::new();
@@ -44,6 +46,7 @@ impl Handle for ContextObj {
         self.app_data = 0;
         self.dispatching = 0;
         self.free_pending = false;
+        self.cache = Default::default();
     }
 }
 
@@ -91,7 +94,14 @@ pub unsafe extern "C" fn coap_new_context(listen_addr: *const coap_address_t) ->
             }
         }
         let handle = CONTEXTS.alloc(
-            || ContextObj { engine: None, handlers: Handlers::default(), app_data: 0, dispatching: 0, free_pending: false },
+            || ContextObj {
+                engine: None,
+                handlers: Handlers::default(),
+                app_data: 0,
+                dispatching: 0,
+                free_pending: false,
+                cache: Default::default(),
+            },
             |_| {},
         );
         let obj = handle!("coap_new_context", handle, ContextObj);
@@ -124,6 +134,7 @@ pub unsafe extern "C" fn coap_free_context(context: *mut coap_context_t) {
 /// # Safety
 /// `context` is a live context handle with no borrow of it in use.
 pub(crate) unsafe fn free_now(context: *mut coap_context_t) {
+    crate::ffi::cache::clear(context);
     crate::ffi::resource::delete_all(context);
     let (sessions, endpoints) = {
         // SAFETY: per this function's contract.

@@ -183,6 +183,7 @@ pub unsafe extern "C" fn coap_io_process(ctx: *mut coap_context_t, timeout_ms: u
             }
         }
         dispatch(ctx);
+        crate::ffi::cache::expire(ctx);
         i32::try_from(start.elapsed().as_millis()).unwrap_or(i32::MAX)
     })
 }

@@ -18,6 +18,7 @@ pub mod session;
 
 pub mod asynchronous;
 pub mod block;
+pub mod cache;
 pub mod init;
 pub mod logging;
 pub mod optlist;
