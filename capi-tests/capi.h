@@ -21,6 +21,7 @@ void register_show_pdu(void);
 void register_observe(void);
 void register_resource(void);
 void register_cache(void);
+void register_resolve(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

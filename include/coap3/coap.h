@@ -798,6 +798,13 @@ typedef struct coap_tls_version_t {
   uint64_t built_version;
 } coap_tls_version_t;
 
+typedef struct coap_addr_info_t {
+  struct coap_addr_info_t *next;
+  coap_uri_scheme_t scheme;
+  coap_proto_t proto;
+  struct coap_address_t addr;
+} coap_addr_info_t;
+
 typedef struct coap_string_t {
   size_t length;
   uint8_t *s;
@@ -879,13 +886,6 @@ typedef struct coap_addr_tuple_t {
   struct coap_address_t remote;
   struct coap_address_t local;
 } coap_addr_tuple_t;
-
-typedef struct coap_addr_info_t {
-  struct coap_addr_info_t *next;
-  coap_uri_scheme_t scheme;
-  coap_proto_t proto;
-  struct coap_address_t addr;
-} coap_addr_info_t;
 
 /*
  The deprecated key/length option header of libcoap's old API.
@@ -1464,6 +1464,21 @@ size_t coap_print_addr(const struct coap_address_t *addr, unsigned char *buf, si
  */
 const char *coap_print_ip_addr(const struct coap_address_t *addr, char *buf, size_t len);
 
+uint32_t coap_get_available_scheme_hint_bits(int have_pki_psk,
+                                             int ws_check,
+                                             coap_proto_t use_unix_proto);
+
+void coap_free_address_info(struct coap_addr_info_t *info_list);
+
+struct coap_addr_info_t *coap_resolve_address_info(const struct coap_str_const_t *address,
+                                                   uint16_t port,
+                                                   uint16_t secure_port,
+                                                   uint16_t ws_port,
+                                                   uint16_t ws_secure_port,
+                                                   int ai_hints_flags,
+                                                   int scheme_hint_bits,
+                                                   coap_resolve_type_t typ);
+
 /*
  Writes `value` minimally into `buf` of `length` bytes. Returns the bytes
  written (0 for the value 0) or 0 when `buf` is too small or NULL; the
@@ -1777,8 +1792,6 @@ int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
 int coap_debug_send_packet(void);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_free_address_info(coap_addr_info_t *);
-uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
@@ -1794,7 +1807,6 @@ int coap_persist_startup(coap_context_t *, const char *, const char *, const cha
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
 void coap_register_option(coap_context_t *, uint16_t);
-coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);

@@ -30,6 +30,7 @@ pub mod time;
 pub mod tls_library;
 pub mod websockets;
 pub mod address;
+pub mod resolve;
 pub mod encode;
 pub mod mem;
 pub mod string;

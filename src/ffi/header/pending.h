@@ -14,8 +14,6 @@ int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
 int coap_debug_send_packet(void);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_free_address_info(coap_addr_info_t *);
-uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
 void coap_memory_init(void);
@@ -31,7 +29,6 @@ int coap_persist_startup(coap_context_t *, const char *, const char *, const cha
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
 void coap_register_option(coap_context_t *, uint16_t);
-coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
 coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
