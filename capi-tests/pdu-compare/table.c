@@ -356,6 +356,30 @@ static coap_pdu_t *build(int i, int *skip) {
     opt(p, COAP_OPTION_URI_PATH, "ext", 3);
     data(p, "t", 1);
     return p;
+  case 34: /* error responses built from a request */
+  case 35:
+  case 36: {
+    coap_opt_filter_t f;
+    coap_pdu_t *req = coap_pdu_init(i == 36 ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x3456, 300);
+    token(req, "errtok", 6);
+    opt(req, COAP_OPTION_URI_PATH, "abc", 3);
+    uintopt(req, COAP_OPTION_CONTENT_FORMAT, 0);
+    opt(req, 2049, "zz", 2);
+    data(req, "body", 4);
+    coap_option_filter_clear(&f);
+    if (i != 34) {
+      coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
+      coap_option_filter_set(&f, COAP_OPTION_CONTENT_FORMAT);
+      coap_option_filter_set(&f, 2049);
+    }
+    p = coap_new_error_response(req, i == 34 ? COAP_RESPONSE_CODE(404) : i == 35 ? COAP_RESPONSE_CODE(402) : COAP_RESPONSE_CODE(500), &f);
+    coap_delete_pdu(req);
+    if (!p) {
+      fails++;
+      p = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
+    }
+    return p;
+  }
   default:
     return NULL;
   }

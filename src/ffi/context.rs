@@ -228,10 +228,35 @@ pub unsafe extern "C" fn coap_context_set_max_token_size(context: *mut coap_cont
     })
 }
 
+/// Values under 64 are refused with a log line (libcoap 4.3.1 asserts).
 #[no_mangle]
 pub unsafe extern "C" fn coap_context_set_csm_max_message_size(context: *mut coap_context_t, max: u32) {
     guard("coap_context_set_csm_max_message_size", || {
-        engine!("coap_context_set_csm_max_message_size", context).cfg.csm_max_message_size = max
+        let engine = engine!("coap_context_set_csm_max_message_size", context);
+        if max < 64 {
+            log::warn!("coap_context_set_csm_max_message_size: {max} is below the minimum of 64");
+            return;
+        }
+        engine.cfg.csm_max_message_size = max
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn coap_context_get_csm_max_message_size(context: *const coap_context_t) -> u32 {
+    guard("coap_context_get_csm_max_message_size", || {
+        engine!("coap_context_get_csm_max_message_size", context).cfg.csm_max_message_size
+    })
+}
+
+/// Marks option `typ` as known: requests carrying it as an unrecognised
+/// critical option are no longer answered with 4.02 Bad Option.
+#[no_mangle]
+pub unsafe extern "C" fn coap_register_option(ctx: *mut coap_context_t, typ: u16) {
+    guard("coap_register_option", || {
+        let registered = &mut engine!("coap_register_option", ctx).cfg.registered_options;
+        if !registered.contains(&typ) {
+            registered.push(typ);
+        }
     })
 }
 

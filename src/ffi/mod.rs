@@ -39,5 +39,6 @@ pub mod handler;
 pub mod io;
 pub mod resource;
 pub mod encryption;
+pub mod error_response;
 pub mod observe;
 pub mod uri;
