@@ -7,12 +7,12 @@
 //! app-data callback runs once, when the entry goes, if the data is not NULL.
 use crate::engine::cache::{self, Full, Key, NoKey};
 use crate::engine::clock;
+use crate::engine::pdu::PduObj;
 use crate::ffi::boundary::guard;
 use crate::ffi::context::ContextObj;
 use crate::ffi::handle::{Handle, Pool};
 use crate::ffi::session::SessionCell;
 use crate::ffi::types::*;
-use crate::engine::pdu::PduObj;
 use std::collections::HashSet;
 use std::ffi::{c_int, c_uint, c_void};
 use std::sync::{Mutex, PoisonError};
