@@ -20,13 +20,13 @@ AREA_HEADERS := coap_address coap_async coap_block coap_cache coap_debug coap_dt
   coap_encode coap_event coap_forward_decls coap_io coap_mem coap_net coap_option \
   coap_oscore coap_pdu coap_prng coap_resource coap_session coap_str coap_subscribe \
   coap_time coap_uri coap_ws coap_asn1 coap_persist coap_supported libcoap
-NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+NATIVE_LIBS := -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
 CFLAGS_TEST := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
 
-.PHONY: fuzz examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
+.PHONY: check-pdu-compare check-cache-compare fuzz examples demo check-interop bench bench-pdu bench-server all lib header area-headers check check-deps check-rust check-header check-capi \
         check-abi check-install check-valgrind install uninstall clean FORCE
 
 all: lib
@@ -55,11 +55,15 @@ $(LIB): $(STATIC) libcoap-3.map
 	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libcoap-3-openssl.so
 
-check: check-deps lib check-rust check-header check-abi check-install check-interop check-pdu-compare check-valgrind
+check: check-deps lib check-rust check-header check-abi check-install check-interop check-pdu-compare check-cache-compare check-valgrind
 
 # PDUs built through the API, byte for byte against Debian's libcoap.
 check-pdu-compare: lib
 	capi-tests/pdu-compare/run.sh
+
+# Cache keys and entry behaviour, byte for byte against Debian's libcoap.
+check-cache-compare: lib
+	capi-tests/cache-compare/run.sh
 
 check-deps:
 	@tools/ensure-deps

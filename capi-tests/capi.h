@@ -21,6 +21,9 @@ void register_block_large(void);
 void register_show_pdu(void);
 void register_observe(void);
 void register_resource(void);
+void register_cache(void);
+void register_resolve(void);
+void register_error_response(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

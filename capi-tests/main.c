@@ -61,6 +61,9 @@ int main(void) {
   register_show_pdu();
   register_observe();
   register_resource();
+  register_cache();
+  register_resolve();
+  register_error_response();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();
   failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

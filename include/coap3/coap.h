@@ -777,6 +777,8 @@ typedef struct coap_binary_t {
   uint8_t *s;
 } coap_binary_t;
 
+typedef void (*coap_cache_app_data_free_callback_t)(void *data);
+
 typedef void (*coap_log_handler_t)(coap_log_t level, const char *message);
 
 typedef struct coap_optlist_t {
@@ -807,6 +809,13 @@ typedef struct coap_tls_version_t {
   coap_tls_library_t type;
   uint64_t built_version;
 } coap_tls_version_t;
+
+typedef struct coap_addr_info_t {
+  struct coap_addr_info_t *next;
+  coap_uri_scheme_t scheme;
+  coap_proto_t proto;
+  struct coap_address_t addr;
+} coap_addr_info_t;
 
 typedef void (*coap_method_handler_t)(coap_resource_t *resource,
                                       coap_session_t *session,
@@ -880,13 +889,6 @@ typedef struct coap_addr_tuple_t {
   struct coap_address_t local;
 } coap_addr_tuple_t;
 
-typedef struct coap_addr_info_t {
-  struct coap_addr_info_t *next;
-  coap_uri_scheme_t scheme;
-  coap_proto_t proto;
-  struct coap_address_t addr;
-} coap_addr_info_t;
-
 /*
  The deprecated key/length option header of libcoap's old API.
  */
@@ -896,8 +898,6 @@ typedef struct coap_option {
 } coap_option;
 
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
-
-typedef void (*coap_cache_app_data_free_callback_t)(void *data);
 
 typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
 
@@ -963,7 +963,18 @@ void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
 void coap_context_set_max_token_size(coap_context_t *context, size_t max_token_size);
 
+/*
+ Values under 64 are refused with a log line (libcoap 4.3.1 asserts).
+ */
 void coap_context_set_csm_max_message_size(coap_context_t *context, uint32_t max);
+
+uint32_t coap_context_get_csm_max_message_size(const coap_context_t *context);
+
+/*
+ Marks option `typ` as known: requests carrying it as an unrecognised
+ critical option are no longer answered with 4.02 Bad Option.
+ */
+void coap_register_option(coap_context_t *ctx, uint16_t typ);
 
 void coap_context_set_block_mode(coap_context_t *context, uint8_t block_mode);
 
@@ -1176,6 +1187,43 @@ struct coap_binary_t *coap_block_build_body(struct coap_binary_t *body_data,
                                             const uint8_t *data,
                                             size_t offset,
                                             size_t total);
+
+coap_cache_key_t *coap_cache_derive_key(const coap_session_t *session,
+                                        const coap_pdu_t *pdu,
+                                        coap_cache_session_based_t session_based);
+
+coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *session,
+                                                 const coap_pdu_t *pdu,
+                                                 coap_cache_session_based_t session_based,
+                                                 const uint16_t *ignore_options,
+                                                 size_t ignore_count);
+
+void coap_delete_cache_key(coap_cache_key_t *cache_key);
+
+int coap_cache_ignore_options(coap_context_t *context, const uint16_t *options, size_t count);
+
+coap_cache_entry_t *coap_new_cache_entry(coap_session_t *session,
+                                         const coap_pdu_t *pdu,
+                                         coap_cache_record_pdu_t record_pdu,
+                                         coap_cache_session_based_t session_based,
+                                         unsigned int idle_timeout);
+
+void coap_delete_cache_entry(coap_context_t *context, coap_cache_entry_t *cache_entry);
+
+coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *context,
+                                          const coap_cache_key_t *cache_key);
+
+coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *session,
+                                          const coap_pdu_t *request,
+                                          coap_cache_session_based_t session_based);
+
+const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *cache_entry);
+
+void coap_cache_set_app_data(coap_cache_entry_t *cache_entry,
+                             void *data,
+                             coap_cache_app_data_free_callback_t callback);
+
+void *coap_cache_get_app_data(const coap_cache_entry_t *cache_entry);
 
 void coap_startup(void);
 
@@ -1464,6 +1512,21 @@ size_t coap_print_addr(const struct coap_address_t *addr, unsigned char *buf, si
  */
 const char *coap_print_ip_addr(const struct coap_address_t *addr, char *buf, size_t len);
 
+uint32_t coap_get_available_scheme_hint_bits(int have_pki_psk,
+                                             int ws_check,
+                                             coap_proto_t use_unix_proto);
+
+void coap_free_address_info(struct coap_addr_info_t *info_list);
+
+struct coap_addr_info_t *coap_resolve_address_info(const struct coap_str_const_t *address,
+                                                   uint16_t port,
+                                                   uint16_t secure_port,
+                                                   uint16_t ws_port,
+                                                   uint16_t ws_secure_port,
+                                                   int ai_hints_flags,
+                                                   int scheme_hint_bits,
+                                                   coap_resolve_type_t typ);
+
 /*
  Writes `value` minimally into `buf` of `length` bytes. Returns the bytes
  written (0 for the value 0) or 0 when `buf` is too small or NULL; the
@@ -1512,6 +1575,11 @@ void *coap_realloc_type(coap_memory_tag_t tag, void *p, size_t size);
  free(p); NULL is a no-op.
  */
 void coap_free_type(coap_memory_tag_t tag, void *p);
+
+/*
+ Nothing to set up: on POSIX the allocator is malloc, as in libcoap.
+ */
+void coap_memory_init(void);
 
 /*
  A string of `size` uninitialised bytes plus a NUL.
@@ -1624,7 +1692,11 @@ const char *coap_socket_strerror(void);
 /*
  "10%" drops that share of sent datagrams; "1,3-5" drops those (1-based)
  datagrams, counted from now.
+ 1 if the next datagram is to be sent, 0 if the packet-loss setting
+ drops it (each call counts as one datagram, as in libcoap).
  */
+int coap_debug_send_packet(void);
+
 int coap_debug_set_packet_loss(const char *loss_level);
 
 /*
@@ -1708,6 +1780,15 @@ int coap_context_set_pki_root_cas(coap_context_t *context,
                                   const char *_ca_file,
                                   const char *_ca_dir);
 
+coap_pdu_t *coap_new_error_response(const coap_pdu_t *request,
+                                    coap_pdu_code_t code,
+                                    coap_opt_filter_t *opts);
+
+coap_mid_t coap_send_error(coap_session_t *session,
+                           const coap_pdu_t *request,
+                           coap_pdu_code_t code,
+                           coap_opt_filter_t *opts);
+
 void coap_resource_set_get_observable(coap_resource_t *resource, int mode);
 
 /*
@@ -1767,32 +1848,15 @@ struct coap_string_t *coap_get_query(const coap_pdu_t *request);
 #ifdef __cplusplus
 extern "C" {
 #endif
-coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
-void *coap_cache_get_app_data(const coap_cache_entry_t *);
-coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *, const coap_cache_key_t *);
-coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
-int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
-void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
 void coap_clear_event_handler(coap_context_t *);
-uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
-int coap_debug_send_packet(void);
-void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
-void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_free_address_info(coap_addr_info_t *);
-uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
-void coap_memory_init(void);
-coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);
 coap_session_t *coap_new_client_session_oscore(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *, coap_oscore_conf_t *);
-coap_pdu_t *coap_new_error_response(const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
 int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
@@ -1800,9 +1864,6 @@ void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
-void coap_register_option(coap_context_t *, uint16_t);
-coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
 #ifdef __cplusplus

@@ -78,6 +78,8 @@ pub struct Config {
     pub csm_max_message_size: u32,
     /// coap_mcast_per_resource(): multicast handling follows resource flags.
     pub mcast_per_resource: bool,
+    /// coap_register_option(): option numbers not to answer with 4.02.
+    pub registered_options: Vec<u16>,
 }
 
 impl Default for Config {
@@ -90,8 +92,10 @@ impl Default for Config {
             max_handshake_sessions: 0,
             max_token_size: TOKEN_DEFAULT_MAX,
             block_mode: 0,
-            csm_max_message_size: 0,
+            // libcoap's largest receivable PDU (8 MiB + 256).
+            csm_max_message_size: 8 * 1024 * 1024 + 256,
             mcast_per_resource: false,
+            registered_options: Vec::new(),
         }
     }
 }
@@ -216,8 +220,9 @@ pub fn set_packet_loss_list(ranges: Vec<(u64, u64)>) {
     *l = Loss { per_mille: 0, ranges, sent: 0 };
 }
 
-/// Whether the next datagram is to be dropped.
-fn lose_next() -> bool {
+/// Whether the next datagram is to be dropped (coap_debug_send_packet()
+/// asks too).
+pub fn lose_next() -> bool {
     let mut l = LOSS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if l.per_mille == 0 && l.ranges.is_empty() {
         return false;
@@ -1297,7 +1302,11 @@ impl Context {
         let bad_option = req
             .options()
             .map_while(Result::ok)
-            .find(|o| option::check(o.number, o.value.len()) == OptCheck::Unknown && option::is_critical(o.number))
+            .find(|o| {
+                option::check(o.number, o.value.len()) == OptCheck::Unknown
+                    && option::is_critical(o.number)
+                    && !self.cfg.registered_options.contains(&o.number)
+            })
             .map(|o| o.number);
         if let Some(n) = bad_option {
             log::debug!("request with unknown critical option {n}");

@@ -12,3 +12,4 @@ pub mod resource;
 pub mod session;
 pub mod slab;
 pub mod address;
+pub mod cache;

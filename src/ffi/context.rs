@@ -27,6 +27,8 @@ pub struct ContextObj {
     pub dispatching: u32,
     /// coap_free_context() was called from a callback: free after delivery.
     pub free_pending: bool,
+    /// coap_cache(3) entries and ignored options.
+    pub cache: crate::engine::cache::Cache,
 }
 
 static CONTEXTS: Pool<ContextObj> = Pool::new();
@@ -44,6 +46,7 @@ impl Handle for ContextObj {
         self.app_data = 0;
         self.dispatching = 0;
         self.free_pending = false;
+        self.cache = Default::default();
     }
 }
 
@@ -91,7 +94,14 @@ pub unsafe extern "C" fn coap_new_context(listen_addr: *const coap_address_t) ->
             }
         }
         let handle = CONTEXTS.alloc(
-            || ContextObj { engine: None, handlers: Handlers::default(), app_data: 0, dispatching: 0, free_pending: false },
+            || ContextObj {
+                engine: None,
+                handlers: Handlers::default(),
+                app_data: 0,
+                dispatching: 0,
+                free_pending: false,
+                cache: Default::default(),
+            },
             |_| {},
         );
         let obj = handle!("coap_new_context", handle, ContextObj);
@@ -124,6 +134,7 @@ pub unsafe extern "C" fn coap_free_context(context: *mut coap_context_t) {
 /// # Safety
 /// `context` is a live context handle with no borrow of it in use.
 pub(crate) unsafe fn free_now(context: *mut coap_context_t) {
+    crate::ffi::cache::clear(context);
     crate::ffi::resource::delete_all(context);
     let (sessions, endpoints) = {
         // SAFETY: per this function's contract.
@@ -217,10 +228,35 @@ pub unsafe extern "C" fn coap_context_set_max_token_size(context: *mut coap_cont
     })
 }
 
+/// Values under 64 are refused with a log line (libcoap 4.3.1 asserts).
 #[no_mangle]
 pub unsafe extern "C" fn coap_context_set_csm_max_message_size(context: *mut coap_context_t, max: u32) {
     guard("coap_context_set_csm_max_message_size", || {
-        engine!("coap_context_set_csm_max_message_size", context).cfg.csm_max_message_size = max
+        let engine = engine!("coap_context_set_csm_max_message_size", context);
+        if max < 64 {
+            log::warn!("coap_context_set_csm_max_message_size: {max} is below the minimum of 64");
+            return;
+        }
+        engine.cfg.csm_max_message_size = max
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn coap_context_get_csm_max_message_size(context: *const coap_context_t) -> u32 {
+    guard("coap_context_get_csm_max_message_size", || {
+        engine!("coap_context_get_csm_max_message_size", context).cfg.csm_max_message_size
+    })
+}
+
+/// Marks option `typ` as known: requests carrying it as an unrecognised
+/// critical option are no longer answered with 4.02 Bad Option.
+#[no_mangle]
+pub unsafe extern "C" fn coap_register_option(ctx: *mut coap_context_t, typ: u16) {
+    guard("coap_register_option", || {
+        let registered = &mut engine!("coap_register_option", ctx).cfg.registered_options;
+        if !registered.contains(&typ) {
+            registered.push(typ);
+        }
     })
 }
 

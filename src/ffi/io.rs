@@ -202,6 +202,7 @@ pub unsafe extern "C" fn coap_io_process(ctx: *mut coap_context_t, timeout_ms: u
             }
         }
         dispatch(ctx);
+        crate::ffi::cache::expire(ctx);
         i32::try_from(start.elapsed().as_millis()).unwrap_or(i32::MAX)
     })
 }
@@ -264,6 +265,13 @@ pub unsafe extern "C" fn coap_socket_strerror() -> *const c_char {
 
 /// "10%" drops that share of sent datagrams; "1,3-5" drops those (1-based)
 /// datagrams, counted from now.
+/// 1 if the next datagram is to be sent, 0 if the packet-loss setting
+/// drops it (each call counts as one datagram, as in libcoap).
+#[no_mangle]
+pub extern "C" fn coap_debug_send_packet() -> c_int {
+    guard("coap_debug_send_packet", || c_int::from(!crate::engine::context::lose_next()))
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn coap_debug_set_packet_loss(loss_level: *const c_char) -> c_int {
     guard("coap_debug_set_packet_loss", || {

@@ -65,3 +65,7 @@ pub unsafe extern "C" fn coap_free_type(tag: MemoryTag, p: *mut c_void) {
         unsafe { libc::free(p) }
     })
 }
+
+/// Nothing to set up: on POSIX the allocator is malloc, as in libcoap.
+#[no_mangle]
+pub extern "C" fn coap_memory_init() {}

@@ -63,9 +63,14 @@ pub(crate) fn handle_of(ctx: *mut coap_context_t, id: Id) -> *mut coap_session_t
     s.handle as *mut coap_session_t
 }
 
-/// Releases the handles of sessions the engine freed.
+/// Releases the handles of sessions the engine freed, and the cache
+/// entries made on them.
 pub(crate) fn release_cells(handles: &[usize]) {
     for &h in handles {
+        // SAFETY: engine sessions only hold handles made by handle_of.
+        if let Some(cell) = unsafe { crate::ffi::handle::get::<SessionCell>(h as *mut coap_session_t) } {
+            crate::ffi::cache::session_gone(cell.ctx, h);
+        }
         if h != 0 {
             // SAFETY: engine sessions only hold handles made by handle_of.
             unsafe { SESSIONS.release(h as *mut coap_session_t) };

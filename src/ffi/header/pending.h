@@ -4,32 +4,15 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-coap_cache_key_t *coap_cache_derive_key(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-coap_cache_key_t *coap_cache_derive_key_w_ignore(const coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t, const uint16_t *, size_t);
-void *coap_cache_get_app_data(const coap_cache_entry_t *);
-coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *, const coap_cache_key_t *);
-coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *, const coap_pdu_t *, coap_cache_session_based_t);
-const coap_pdu_t *coap_cache_get_pdu(const coap_cache_entry_t *);
-int coap_cache_ignore_options(coap_context_t *, const uint16_t *, size_t);
-void coap_cache_set_app_data(coap_cache_entry_t *, void *, coap_cache_app_data_free_callback_t);
 void coap_clear_event_handler(coap_context_t *);
-uint32_t coap_context_get_csm_max_message_size(const coap_context_t *);
 int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
-int coap_debug_send_packet(void);
-void coap_delete_cache_entry(coap_context_t *, coap_cache_entry_t *);
-void coap_delete_cache_key(coap_cache_key_t *);
 int coap_delete_oscore_conf(coap_oscore_conf_t *);
 int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
-void coap_free_address_info(coap_addr_info_t *);
-uint32_t coap_get_available_scheme_hint_bits(int, int, coap_proto_t);
 int coap_handle_event(coap_context_t *, coap_event_t, coap_session_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
-void coap_memory_init(void);
-coap_cache_entry_t *coap_new_cache_entry(coap_session_t *, const coap_pdu_t *, coap_cache_record_pdu_t, coap_cache_session_based_t, unsigned int);
 coap_session_t *coap_new_client_session_oscore(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *, coap_oscore_conf_t *);
 coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *, coap_oscore_conf_t *);
-coap_pdu_t *coap_new_error_response(const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
 int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
@@ -37,9 +20,6 @@ void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
-void coap_register_option(coap_context_t *, uint16_t);
-coap_addr_info_t *coap_resolve_address_info(const coap_str_const_t *, uint16_t, uint16_t, uint16_t, uint16_t, int, int, coap_resolve_type_t);
-coap_mid_t coap_send_error(coap_session_t *, const coap_pdu_t *, coap_pdu_code_t, coap_opt_filter_t *);
 void coap_set_event_handler(coap_context_t *, coap_event_handler_t);
 int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
 #ifdef __cplusplus
