@@ -109,6 +109,21 @@ roundtrip "Debian coap-client binary on our .so, 100 kB" \
   "${dco[@]}" -m put -f "$tmp/body" coap://127.0.0.1:$deb/example_data -- \
   "${dco[@]}" -o "$tmp/got" coap://127.0.0.1:$deb/example_data
 check "Debian coap-client binary on our .so, GET" "Example server" "${dco[@]}" coap://127.0.0.1:$ours/
+dsrv=$((base + 3)) drd=$((base + 4))
+coap-server-openssl -A 127.0.0.1 -p $dsrv >/dev/null 2>&1 & pids+=($!)
+coap-rd-openssl -A 127.0.0.1 -p $drd >/dev/null 2>&1 & pids+=($!)
+sleep 0.5
+check "Debian coap-server binary on our .so, GET" "test server made with libcoap" "${dc[@]}" coap://127.0.0.1:$dsrv/
+check "Debian coap-server binary on our .so, observe (3 s)" "(([0-9]{2}:){2}[0-9]{2}.*){3}" \
+  "${dc[@]}" -s 3 coap://127.0.0.1:$dsrv/time
+check "Debian coap-server binary on our .so, async" "^done$" "${dc[@]}" "coap://127.0.0.1:$dsrv/async?1"
+roundtrip "Debian coap-server binary on our .so, 100 kB" \
+  "${dc[@]}" -b 256 -m put -f "$tmp/body" coap://127.0.0.1:$dsrv/example_data -- \
+  "${dc[@]}" -b 256 -o "$tmp/got" coap://127.0.0.1:$dsrv/example_data
+check "Debian coap-rd binary on our .so, register" "^$" \
+  "${dc[@]}" -m post -e '</sensors/temp>;rt="temperature"' "coap://127.0.0.1:$drd/rd?ep=node1&lt=60"
+check "Debian coap-rd binary on our .so, registered endpoint listed" '</rd/[^>]+>' \
+  "${dc[@]}" coap://127.0.0.1:$drd/.well-known/core
 
 # aiocoap, an independent implementation, against our example server.
 if out=$(timeout 120 python3 "$top/capi-tests/interop_aiocoap.py" $ours 2>&1); then

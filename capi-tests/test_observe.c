@@ -2,6 +2,7 @@
  * numbers, cancellation, and deregistration by Observe 1 (RFC 7641). */
 #include "capi.h"
 #include <arpa/inet.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,11 +142,36 @@ static void test_not_observable(void) {
   capi_log_capture_stop();
 }
 
+/* An application that waits on coap_context_get_coap_fd() (as Debian's
+ * coap-server does) must be woken when a resource changes; otherwise its
+ * observers hear nothing until some other traffic arrives. */
+static void test_notify_wakes_the_coap_fd(void) {
+  struct pollfd p;
+  int before;
+  notifications = 0;
+  send_get("wak", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  CU_ASSERT_EQUAL_FATAL(notifications, 1);
+  /* Let the server go idle: nothing readable on its fd. */
+  for (int i = 0; i < 5; i++)
+    coap_io_process(server, COAP_IO_NO_WAIT);
+  p.fd = coap_context_get_coap_fd(server);
+  p.events = POLLIN;
+  before = notifications;
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+  CU_ASSERT_EQUAL(poll(&p, 1, 1000), 1);
+  coap_io_process(server, COAP_IO_NO_WAIT);
+  for (int i = 0; i < 100 && notifications == before; i++)
+    coap_io_process(client, 10);
+  CU_ASSERT_EQUAL(notifications, before + 1);
+}
+
 void register_observe(void) {
   static const capi_test_t tests[] = {
       {"register, notify, cancel", test_register_notify_cancel},
       {"deregister with Observe 1", test_deregister_with_observe_1},
       {"not observable", test_not_observable},
+      {"a notification wakes an application waiting on the coap fd", test_notify_wakes_the_coap_fd},
       {NULL, NULL}};
   CU_pSuite suite = CU_add_suite("observe", setup, teardown);
   for (const capi_test_t *t = tests; t->name; t++)

@@ -196,6 +196,8 @@ pub struct Context {
     freed: Vec<usize>,
     /// Behind the ETags of large responses the application gave none.
     etag_counter: u64,
+    /// When the epoll fd's timer fires (absolute ms), if armed.
+    armed_due: Option<u64>,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -270,6 +272,7 @@ impl Context {
             ready: Vec::with_capacity(64),
             freed: Vec::new(),
             etag_counter: 0,
+            armed_due: None,
         })
     }
 
@@ -470,8 +473,8 @@ impl Context {
         let Some(a) = self.asyncs.get_mut(id) else { return };
         a.generation = a.generation.wrapping_add(1);
         a.due = (delay > 0).then(|| now() + delay);
-        if let Some(due) = a.due {
-            self.timers.push(Reverse((due, id.index(), TimerKind::Async(a.generation))));
+        if let (Some(due), generation) = (a.due, a.generation) {
+            self.push_timer(due, id.index(), TimerKind::Async(generation));
         }
     }
 
@@ -635,7 +638,7 @@ impl Context {
         }
         s.reap_armed = true;
         let due = s.last_activity + timeout;
-        self.timers.push(Reverse((due, id.index(), TimerKind::Reap)));
+        self.push_timer(due, id.index(), TimerKind::Reap);
     }
 
     fn server_session(&mut self, ep: Id, remote: Address) -> Id {
@@ -796,7 +799,7 @@ impl Context {
                 due,
                 keepalive: false,
             });
-            self.timers.push(Reverse((due, id.index(), TimerKind::Retransmit(mid))));
+            self.push_timer(due, id.index(), TimerKind::Retransmit(mid));
         }
         Ok(())
     }
@@ -1063,8 +1066,27 @@ impl Context {
     /// Keeps the epoll fd's timer on the next deadline, for applications
     /// that wait on the fd themselves.
     fn arm_timer(&mut self) {
+        self.armed_due = self.timers.peek().map(|Reverse((due, _, _))| *due);
         let next = self.next_timer_in();
         self.poller.arm_timer(next);
+    }
+
+    /// Adds a timer; the epoll fd's timer moves earlier if needed, so an
+    /// application waiting on coap_context_get_coap_fd() wakes for it even
+    /// when the timer was set outside coap_io_process() (a send, an async).
+    fn push_timer(&mut self, due: u64, index: usize, kind: TimerKind) {
+        self.timers.push(Reverse((due, index, kind)));
+        if self.armed_due.map_or(true, |d| due < d) {
+            self.armed_due = Some(due);
+            self.poller.arm_timer(Some(due.saturating_sub(now())));
+        }
+    }
+
+    /// Makes the epoll fd readable at once: work is waiting (a resource
+    /// changed and its observers must hear of it), as libcoap does.
+    pub fn wake(&mut self) {
+        self.armed_due = Some(now());
+        self.poller.arm_timer(Some(0));
     }
 
     /// Milliseconds until the next timer, if any.
@@ -1451,7 +1473,7 @@ impl Context {
         }
         p.due = now + wait;
         let (wire, next) = (p.wire.clone(), p.due);
-        self.timers.push(Reverse((next, id.index(), TimerKind::Retransmit(mid))));
+        self.push_timer(next, id.index(), TimerKind::Retransmit(mid));
         if let Err(e) = self.transmit(route, remote, &wire) {
             log::debug!("retransmission failed: {e}");
         }
@@ -1468,7 +1490,7 @@ impl Context {
         let due = s.last_activity + timeout;
         if due > now || !s.is_quiet() {
             s.reap_armed = true;
-            self.timers.push(Reverse((due.max(now + 1000), id.index(), TimerKind::Reap)));
+            self.push_timer(due.max(now + 1000), id.index(), TimerKind::Reap);
             return;
         }
         self.reap(id);
@@ -1486,8 +1508,8 @@ impl Context {
 
     fn schedule_keepalive(&mut self, id: Id) {
         let ms = u64::from(self.cfg.keepalive) * 1000;
-        if let (true, Some(s)) = (ms > 0, self.sessions.get(id)) {
-            self.timers.push(Reverse((s.last_activity + ms, id.index(), TimerKind::Keepalive)));
+        if let (true, Some(last)) = (ms > 0, self.sessions.get(id).map(|s| s.last_activity)) {
+            self.push_timer(last + ms, id.index(), TimerKind::Keepalive);
         }
     }
 
@@ -1499,7 +1521,7 @@ impl Context {
         }
         let due = s.last_activity + ms;
         if due > now {
-            self.timers.push(Reverse((due, id.index(), TimerKind::Keepalive)));
+            self.push_timer(due, id.index(), TimerKind::Keepalive);
             return;
         }
         let mid = s.new_mid();
@@ -1515,7 +1537,7 @@ impl Context {
         if let Some(s) = self.sessions.get_mut(id) {
             s.last_activity = now;
         }
-        self.timers.push(Reverse((now + ms, id.index(), TimerKind::Keepalive)));
+        self.push_timer(now + ms, id.index(), TimerKind::Keepalive);
     }
 
     /// True when nothing is in flight or queued (coap_can_exit).

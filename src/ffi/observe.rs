@@ -37,6 +37,12 @@ fn notify(func: &str, resource: *mut coap_resource_t) -> c_int {
             0
         }
     });
+    if marked == Some(1) {
+        // Applications that wait on the epoll fd must wake up to send.
+        if let Some(engine) = crate::ffi::resource::engine_of(resource) {
+            engine.wake();
+        }
+    }
     marked.unwrap_or_else(|| {
         crate::ffi::handle::refuse(func, "resource", "coap_resource_t", resource.is_null());
         0

@@ -166,6 +166,15 @@ pub(crate) fn with_resource<R>(h: *mut coap_resource_t, f: impl FnOnce(&mut Reso
     }
 }
 
+/// The context engine a resource is in, if any.
+pub(crate) fn engine_of<'a>(h: *mut coap_resource_t) -> Option<&'a mut crate::engine::context::Context> {
+    // SAFETY: handles come through the API; get() checks the tags.
+    let cell = unsafe { get::<ResourceCell>(h) }?;
+    let Place::InContext { ctx, .. } = cell.place else { return None };
+    // SAFETY: as above, for the context handle.
+    unsafe { get::<ContextObj>(ctx) }?.engine.as_mut()
+}
+
 /// The handle of a resource in a context (for the request handler).
 pub(crate) fn handle_of(ctx: *mut coap_context_t, id: Id) -> *mut coap_resource_t {
     // SAFETY: as in with_resource().
