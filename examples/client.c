@@ -135,12 +135,14 @@ int main(int argc, char **argv) {
   freeaddrinfo(res);
 
   ctx = coap_new_context(NULL);
+  /* Before the session: sessions take the context's block mode when made. */
+  if (ctx)
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   session = ctx ? coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP) : NULL;
   if (!session) {
     fprintf(stderr, "cannot create a session to %s\n", argv[optind]);
     return 1;
   }
-  coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_register_response_handler(ctx, on_response);
   coap_register_nack_handler(ctx, on_nack);
   if (loss && !coap_debug_set_packet_loss(loss))
@@ -149,7 +151,21 @@ int main(int argc, char **argv) {
   pdu = coap_new_pdu(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, (coap_pdu_code_t)method, session);
   coap_session_new_token(session, &tlen, token);
   coap_add_token(pdu, tlen, token);
-  if (coap_uri_into_options(&uri, &dst, &opts, 1, buf, sizeof(buf)) < 0 || !coap_add_optlist_pdu(pdu, &opts)) {
+  /* Path and query become options (coap_split_path/query exist in every
+   * libcoap 4.3 release, so this client also builds against older ones). */
+  for (int part = 0; part < 2; part++) {
+    const coap_str_const_t *text = part ? &uri.query : &uri.path;
+    size_t buflen = sizeof(buf);
+    uint8_t *o = buf;
+    int n;
+    if (!text->length)
+      continue;
+    n = part ? coap_split_query(text->s, text->length, buf, &buflen) : coap_split_path(text->s, text->length, buf, &buflen);
+    for (; n > 0; n--, o += coap_opt_size(o))
+      coap_insert_optlist(&opts, coap_new_optlist(part ? COAP_OPTION_URI_QUERY : COAP_OPTION_URI_PATH,
+                                                  coap_opt_length(o), coap_opt_value(o)));
+  }
+  if (opts && !coap_add_optlist_pdu(pdu, &opts)) {
     fprintf(stderr, "cannot encode the URI into options\n");
     return 1;
   }
