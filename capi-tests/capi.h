@@ -21,6 +21,7 @@ void register_block_large(void);
 void register_show_pdu(void);
 void register_observe(void);
 void register_resource(void);
+void register_dtls(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

@@ -61,6 +61,7 @@ int main(void) {
   register_show_pdu();
   register_observe();
   register_resource();
+  register_dtls();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();
   failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

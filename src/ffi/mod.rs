@@ -38,5 +38,6 @@ pub mod handler;
 pub mod io;
 pub mod resource;
 pub mod encryption;
+pub mod dtls;
 pub mod observe;
 pub mod uri;
