@@ -547,3 +547,109 @@ impl Context {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::dtls::PskClientConfig;
+    use std::net::UdpSocket;
+
+    fn server() -> (Context, std::net::SocketAddr) {
+        let mut ctx = Context::new().unwrap();
+        ctx.dtls_set_server_psk(Box::new(|| PskServerConfig { key: b"secret".to_vec(), ..Default::default() })).unwrap();
+        ctx.dtls_set_timers(Duration::from_millis(50), Duration::from_millis(100), 400);
+        let local = Address::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0));
+        let ep = ctx.new_dtls_endpoint(local).unwrap();
+        let Address::V4(a) = ctx.endpoint(ep).unwrap().local else { panic!() };
+        (ctx, std::net::SocketAddr::V4(a))
+    }
+
+    fn client_flight() -> (DtlsConn, Vec<Vec<u8>>, DtlsContext) {
+        let cctx = DtlsContext::client_psk(PskClientConfig { identity: b"me".to_vec(), key: b"secret".to_vec(), ..Default::default() }).unwrap();
+        let (c, hello) = DtlsConn::client(&cctx, 1152, 0).unwrap();
+        (c, hello, cctx)
+    }
+
+    /// Delivers every event as the FFI layer does (no callbacks).
+    fn deliver(ctx: &mut Context) -> Vec<u32> {
+        let mut seen = Vec::new();
+        while let Some(e) = ctx.next_event() {
+            let sid = e.session();
+            if let Event::Session { event, .. } = e {
+                seen.push(event);
+            }
+            ctx.finish_event(sid);
+        }
+        seen
+    }
+
+    fn run(ctx: &mut Context, ms: u64) -> Vec<u32> {
+        let end = std::time::Instant::now() + Duration::from_millis(ms);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < end {
+            ctx.process(Some(Duration::from_millis(5))).unwrap();
+            seen.extend(deliver(ctx));
+        }
+        seen
+    }
+
+    fn recv_all(sock: &UdpSocket) -> Vec<Vec<u8>> {
+        sock.set_nonblocking(true).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        while let Ok(n) = sock.recv(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+        got
+    }
+
+    /// ClientHellos without a valid cookie, from many sockets: answered
+    /// with HelloVerifyRequests, and no session or SSL is made for them.
+    #[test]
+    fn client_hello_flood_makes_no_sessions() {
+        let (mut ctx, addr) = server();
+        let (_c, hello, _cctx) = client_flight();
+        let socks: Vec<UdpSocket> = (0..50).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+        for s in &socks {
+            s.send_to(&hello[0], addr).unwrap();
+            s.send_to(&[0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3], addr).unwrap();
+        }
+        run(&mut ctx, 150);
+        assert_eq!(ctx.sessions.len(), 0);
+        assert_eq!(ctx.dtls.server.as_ref().unwrap().ssl_objects_created(), 1);
+        let answered = socks.iter().filter(|s| !recv_all(s).is_empty()).count();
+        assert_eq!(answered, 50, "every ClientHello gets a HelloVerifyRequest");
+    }
+
+    /// A peer that echoes the cookie and then goes silent: the server's
+    /// flight is retransmitted from the timer heap, and the half-open
+    /// session is freed at the handshake deadline with DTLS_ERROR.
+    #[test]
+    fn silent_peer_is_retransmitted_to_then_dropped() {
+        let (mut ctx, addr) = server();
+        let (mut c, hello, _cctx) = client_flight();
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.send_to(&hello[0], addr).unwrap();
+        run(&mut ctx, 30);
+        let hvr = recv_all(&sock);
+        assert_eq!(hvr.len(), 1);
+        let (mut out, mut app, mut ev) = (vec![], vec![], vec![]);
+        c.on_datagram(&hvr[0], &mut out, &mut app, &mut ev);
+        for d in &out {
+            sock.send_to(d, addr).unwrap();
+        }
+        let seen = run(&mut ctx, 30);
+        assert!(seen.contains(&super::super::event::SERVER_SESSION_NEW));
+        assert_eq!(ctx.sessions.len(), 1);
+        let first = recv_all(&sock);
+        assert!(!first.is_empty(), "ServerHello flight");
+        let seen = run(&mut ctx, 200);
+        let again = recv_all(&sock);
+        assert!(again.len() >= first.len(), "flight retransmitted ({} datagrams)", again.len());
+        assert!(!seen.contains(&event::DTLS_ERROR));
+        let seen = run(&mut ctx, 400);
+        assert!(seen.contains(&event::DTLS_ERROR), "handshake timeout: {seen:?}");
+        assert_eq!(ctx.sessions.len(), 0, "the half-open session is freed");
+        assert!(ctx.timers.len() < 10, "no timer build-up: {}", ctx.timers.len());
+    }
+}
