@@ -295,6 +295,53 @@ static void test_client_hint_callback(void) {
   free_contexts();
 }
 
+/* A server SNI call-back chooses hint and key per requested name. */
+static char sni_seen[64];
+static int sni_calls;
+static const coap_dtls_spsk_info_t *pick_by_sni(const char *sni, coap_session_t *s, void *arg) {
+  static coap_dtls_spsk_info_t info = {{7, (const uint8_t *)"snihint"}, {9, (const uint8_t *)"snisecret"}};
+  (void)s, (void)arg;
+  sni_calls++;
+  snprintf(sni_seen, sizeof(sni_seen), "%s", sni);
+  return strcmp(sni, "example.net") == 0 ? &info : NULL;
+}
+
+static void test_server_sni_callback(void) {
+  coap_dtls_spsk_t setup;
+  coap_dtls_cpsk_t cpsk;
+  coap_address_t a;
+  uint16_t p;
+  new_contexts();
+  memset(&setup, 0, sizeof(setup));
+  setup.version = COAP_DTLS_SPSK_SETUP_VERSION;
+  setup.validate_sni_call_back = pick_by_sni;
+  sni_calls = 0;
+  CU_ASSERT_EQUAL(coap_context_set_psk2(server, &setup), 1);
+  p = start_server();
+  make_addr(&a, p);
+  memset(&cpsk, 0, sizeof(cpsk));
+  cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  cpsk.client_sni = "example.net";
+  cpsk.psk_info.identity.s = (const uint8_t *)"me";
+  cpsk.psk_info.identity.length = 2;
+  cpsk.psk_info.key.s = (const uint8_t *)"snisecret";
+  cpsk.psk_info.key.length = 9;
+  session = coap_new_client_session_psk2(client, NULL, &a, COAP_PROTO_DTLS, &cpsk);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  CU_ASSERT(get_hello(session, 5000));
+  CU_ASSERT_EQUAL(sni_calls, 1);
+  CU_ASSERT_STRING_EQUAL(sni_seen, "example.net");
+  CU_ASSERT(bin_is(coap_session_get_psk_hint(session), "snihint"));
+  coap_session_release(session);
+  /* A name the call-back refuses: the handshake fails at once. */
+  cpsk.client_sni = "other.example";
+  session = coap_new_client_session_psk2(client, NULL, &a, COAP_PROTO_DTLS, &cpsk);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  CU_ASSERT(pump(&c_error, 1));
+  CU_ASSERT_STRING_EQUAL(sni_seen, "other.example");
+  free_contexts();
+}
+
 static void test_wrong_key(void) {
   uint16_t p;
   new_contexts();
@@ -563,6 +610,7 @@ void register_dtls(void) {
       {"PSK handshake, GET, SSL*, psk getters, close", test_psk_get},
       {"PSK id call-back, re-entry refused, rejected identity", test_psk2_callbacks_and_reentry},
       {"client hint call-back picks identity and key", test_client_hint_callback},
+      {"server SNI call-back picks hint and key", test_server_sni_callback},
       {"wrong key: no association, no response", test_wrong_key},
       {"release inside the DTLS_CONNECTED handler", test_release_in_connected_handler},
       {"bad set-up data is refused", test_bad_setup},
