@@ -297,7 +297,10 @@ impl Context {
                 return Some(Err(io::ErrorKind::NotConnected.into()));
             }
         };
-        let d = self.sessions.get_mut(sid)?.dtls.as_deref_mut()?;
+        // From here on the answer is Some: a DTLS route never sends plaintext.
+        let Some(d) = self.sessions.get_mut(sid).and_then(|s| s.dtls.as_deref_mut()) else {
+            return Some(Err(io::ErrorKind::NotConnected.into()));
+        };
         let mut out = Vec::new();
         let result = match (d.state, d.conn.as_deref_mut()) {
             (State::Connected, Some(c)) => c.send(data, &mut out).map_err(|e| io::Error::new(io::ErrorKind::Other, e)),
@@ -310,7 +313,9 @@ impl Context {
             _ => Err(io::ErrorKind::NotConnected.into()),
         };
         for rec in out {
-            self.transmit_raw(route, remote, &rec).ok()?;
+            if let Err(e) = self.transmit_raw(route, remote, &rec) {
+                return Some(Err(e));
+            }
         }
         Some(result)
     }
