@@ -20,7 +20,7 @@ AREA_HEADERS := coap_address coap_async coap_block coap_cache coap_debug coap_dt
   coap_encode coap_event coap_forward_decls coap_io coap_mem coap_net coap_option \
   coap_oscore coap_pdu coap_prng coap_resource coap_session coap_str coap_subscribe \
   coap_time coap_uri coap_ws coap_asn1 coap_persist coap_supported libcoap
-NATIVE_LIBS := -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+NATIVE_LIBS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
@@ -86,7 +86,7 @@ check-install: lib
 	capi-tests/install-test.sh
 
 $(CAPI_BIN): $(CAPI_SRC) capi-tests/capi.h $(LIB)
-	$(CC) $(CFLAGS_TEST) -o $@ $(CAPI_SRC) -L$(BUILD) -lcoap-3-openssl -lcunit \
+	$(CC) $(CFLAGS_TEST) -o $@ $(CAPI_SRC) -L$(BUILD) -lcoap-3-openssl -lcunit -lssl -lcrypto \
 	  -Wl,-rpath,$(abspath $(BUILD))
 
 check-capi: $(CAPI_BIN)

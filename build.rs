@@ -13,6 +13,10 @@ fn main() {
         .warnings(true)
         .compile("coap_log_shim");
     println!("cargo:rerun-if-changed=src/ffi/log_shim.c");
+    // The OpenSSL headers we were built against (coap_tls_version_t.built_version).
+    if let Ok(v) = env::var("DEP_OPENSSL_VERSION_NUMBER") {
+        println!("cargo:rustc-env=COAP_OPENSSL_BUILT={v}");
+    }
 
     // The Makefile asks for the header (`make header`); plain `cargo test`
     // leaves the checked-in file alone.

@@ -24,6 +24,7 @@ void register_resource(void);
 void register_cache(void);
 void register_resolve(void);
 void register_error_response(void);
+void register_dtls(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

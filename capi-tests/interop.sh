@@ -133,5 +133,63 @@ else
   printf 'FAIL aiocoap against our server\n%s\n' "$out"
 fi
 
+# DTLS (coaps://): PSK and certificates both ways, with a CA and
+# certificates made here with the openssl CLI.
+# nocheck NAME PATTERN COMMAND...: passes when the command fails (non-zero
+# exit or no output matching PATTERN, the success text) - a failure reported.
+nocheck() {
+  local name=$1 pattern=$2 out rc
+  shift 2
+  out=$(timeout 20 "$@" 2>&1); rc=$?
+  if [ $rc -ne 0 ] || ! grep -Eq -- "$pattern" <<<"$out"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s (succeeded, should not)\n  command: %s\n  output: %s\n' "$name" "$*" "$out"
+  fi
+}
+pki=$tmp/pki
+mkdir -p "$pki"
+mk() { openssl "$@" >/dev/null 2>&1; }
+mk req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=interop-ca \
+  -keyout "$pki/ca.key" -out "$pki/ca.pem"
+for n in server client; do
+  mk req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=$n -keyout "$pki/$n.key" -out "$pki/$n.csr"
+  mk x509 -req -in "$pki/$n.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 2 -out "$pki/$n.pem"
+done
+# Servers listen for DTLS on port+1.
+ourd=$((base + 10)) debpsk=$((base + 12)) debpki=$((base + 14))
+"$bin/server" -A 127.0.0.1 -p $ourd -k sesame -h interop -c "$pki/server.pem" -j "$pki/server.key" -R "$pki/ca.pem" \
+  & pids+=($!)
+env -u LD_LIBRARY_PATH coap-server-openssl -A 127.0.0.1 -p $debpsk -k sesame -h interop >/dev/null 2>&1 & pids+=($!)
+env -u LD_LIBRARY_PATH coap-server-openssl -A 127.0.0.1 -p $debpki -c "$pki/server.pem" -j "$pki/server.key" \
+  -R "$pki/ca.pem" >/dev/null 2>&1 & pids+=($!)
+sleep 0.5
+ours_s=coaps://127.0.0.1:$((ourd + 1)) debpsk_s=coaps://127.0.0.1:$((debpsk + 1)) debpki_s=coaps://127.0.0.1:$((debpki + 1))
+cli_pki=(-c "$pki/client.pem" -j "$pki/client.key" -R "$pki/ca.pem")
+
+check "deb client DTLS PSK GET /" "Example server" "${dc[@]}" -B 10 -k sesame -u alice $ours_s/
+check "deb client DTLS PSK GET /time" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8}$" "${dc[@]}" -B 10 -k sesame -u alice $ours_s/time
+check "deb client DTLS PKI GET /" "Example server" "${dc[@]}" -B 10 "${cli_pki[@]}" $ours_s/
+nocheck "deb client DTLS wrong key fails" "Example server" "${dc[@]}" -B 4 -k wrong -u alice $ours_s/
+nocheck "deb client DTLS PKI without a certificate fails" "Example server" "${dc[@]}" -B 4 $ours_s/
+check "our client DTLS PSK GET / (Debian server)" "test server made with libcoap" "${oc[@]}" -k sesame -u alice $debpsk_s/
+check "our client DTLS PKI GET / (Debian server)" "test server made with libcoap" "${oc[@]}" "${cli_pki[@]}" $debpki_s/
+check "our client DTLS PSK GET /time (our server)" "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8}$" "${oc[@]}" -k sesame -u bob $ours_s/time
+check "our client DTLS PKI GET / (our server)" "Example server" "${oc[@]}" "${cli_pki[@]}" $ours_s/
+nocheck "our client DTLS wrong key fails (Debian server)" "test server made with libcoap" "${oc[@]}" -w 4 -k wrong -u alice $debpsk_s/
+nocheck "our client DTLS untrusted server fails" "test server made with libcoap" \
+  "${oc[@]}" -w 4 -c "$pki/client.pem" -j "$pki/client.key" -R "$pki/client.pem" $debpki_s/
+roundtrip "deb client 100 kB block-wise over DTLS PSK" \
+  "${dc[@]}" -B 20 -k sesame -u alice -m put -f "$tmp/body" $ours_s/data -- \
+  "${dc[@]}" -B 20 -k sesame -u alice -o "$tmp/got" $ours_s/data
+roundtrip "our client 100 kB block-wise over DTLS PSK (Debian server)" \
+  "${oc[@]}" -k sesame -u alice -m put -f "$tmp/body" $debpsk_s/example_data -- \
+  "${oc[@]}" -k sesame -u alice -o "$tmp/got" $debpsk_s/example_data
+roundtrip "our client 100 kB block-wise over DTLS PKI (our server)" \
+  "${oc[@]}" "${cli_pki[@]}" -m put -f "$tmp/body" $ours_s/data -- \
+  "${oc[@]}" "${cli_pki[@]}" -o "$tmp/got" $ours_s/data
+check "Debian coap-client binary on our .so, DTLS PSK GET" "Example server" "${dco[@]}" -B 10 -k sesame -u alice $ours_s/
+
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,14 +1,15 @@
 /* coap_tls_library(3) and the other *_is_supported() answers of this build. */
 #include "capi.h"
+#include <openssl/crypto.h>
 #include <string.h>
 #include <syslog.h> /* after coap.h: the LOG_* names must coexist */
 
 static void test_supported_answers(void) {
-  /* Not built yet: answers of a libcoap configured without them. */
-  CU_ASSERT_EQUAL(coap_dtls_is_supported(), 0);
+  /* DTLS with PSK and PKI through OpenSSL; the rest is not built yet. */
+  CU_ASSERT_EQUAL(coap_dtls_is_supported(), 1);
   CU_ASSERT_EQUAL(coap_tls_is_supported(), 0);
-  CU_ASSERT_EQUAL(coap_dtls_psk_is_supported(), 0);
-  CU_ASSERT_EQUAL(coap_dtls_pki_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_dtls_psk_is_supported(), 1);
+  CU_ASSERT_EQUAL(coap_dtls_pki_is_supported(), 1);
   CU_ASSERT_EQUAL(coap_dtls_pkcs11_is_supported(), 0);
   CU_ASSERT_EQUAL(coap_dtls_rpk_is_supported(), 0);
   CU_ASSERT_EQUAL(coap_tcp_is_supported(), 0);
@@ -21,17 +22,19 @@ static void test_supported_answers(void) {
 static void test_library_version(void) {
   coap_tls_version_t *v = coap_get_tls_library_version();
   CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-  CU_ASSERT_EQUAL(v->type, COAP_TLS_LIBRARY_NOTLS);
-  CU_ASSERT_EQUAL(v->version, 0);
+  CU_ASSERT_EQUAL(v->type, COAP_TLS_LIBRARY_OPENSSL);
+  CU_ASSERT_EQUAL(v->version, (uint64_t)OpenSSL_version_num());
+  CU_ASSERT(v->built_version >= 0x10101000); /* OpenSSL 1.1.1 or later */
   CU_ASSERT_PTR_EQUAL(coap_get_tls_library_version(), v);
 }
 
 static void test_strings(void) {
   char buf[128];
   CU_ASSERT_PTR_EQUAL(coap_string_tls_version(buf, sizeof(buf)), buf);
-  CU_ASSERT_STRING_EQUAL(buf, "TLS Library: None");
+  CU_ASSERT_NSTRING_EQUAL(buf, "TLS Library: OpenSSL - runtime 0x", 33);
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, ", libcoap built for 0x"));
   CU_ASSERT_PTR_EQUAL(coap_string_tls_support(buf, sizeof(buf)), buf);
-  CU_ASSERT_STRING_EQUAL(buf, "(No DTLS or TLS support)");
+  CU_ASSERT_NSTRING_EQUAL(buf, "(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK support)", 66);
 }
 
 static void test_small_and_null_buffers(void) {
@@ -54,7 +57,7 @@ static void test_show_version_logs(void) {
   capi_log_capture_start();
   coap_show_tls_version(LOG_WARNING);
   CU_ASSERT_EQUAL(capi_log_calls, 1);
-  CU_ASSERT(capi_log_contains("TLS Library: None"));
+  CU_ASSERT(capi_log_contains("TLS Library: OpenSSL"));
   coap_show_tls_version(COAP_LOG_DEBUG); /* below the current level */
   CU_ASSERT_EQUAL(capi_log_calls, 1);
   capi_log_capture_stop();

@@ -3,12 +3,15 @@
  * the response body.
  *
  *   client [-m get|post|put|delete] [-e payload | -f file] [-o file]
- *          [-b size] [-N] [-v level] [-L loss] [-w seconds] URI
+ *          [-b size] [-N] [-v level] [-L loss] [-w seconds]
+ *          [-k key -u identity] [-c cert -j key [-R ca]] URI
  *
  * Bodies of any size go block-wise (the library does the blocks): -f
  * sends a file, -o writes the answer to a file, -b asks for blocks of
  * that size (16..1024). -N sends a NON request, -L drops outgoing
  * datagrams ("25%" or "1,3"), -w bounds the wait (default 10 s).
+ * coaps:// URIs use DTLS: -k/-u for a pre-shared key, -c/-j (PEM files)
+ * for a certificate, -R a CA the server's certificate must chain to.
  * Exit status 0 for a 2.xx response.
  */
 #include <coap3/coap.h>
@@ -47,6 +50,16 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
   done = -1;
 }
 
+static int on_event(coap_session_t *s, const coap_event_t event) {
+  (void)s;
+  if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED) {
+    fprintf(stderr, "DTLS %s\n", event == COAP_EVENT_DTLS_ERROR ? "error" : "closed");
+    if (!done)
+      done = -1;
+  }
+  return 0;
+}
+
 static int method_of(const char *m) {
   static const char *names[] = {"get", "post", "put", "delete", "fetch", "patch", "ipatch"};
   for (int i = 0; i < 7; i++)
@@ -80,6 +93,7 @@ static void release_body(coap_session_t *s, void *body) {
 
 int main(int argc, char **argv) {
   const char *payload = NULL, *loss = NULL, *file = NULL, *outfile = NULL;
+  const char *psk = NULL, *identity = NULL, *cert = NULL, *pkey = NULL, *ca = NULL;
   int method = COAP_REQUEST_CODE_GET, non = 0, wait_s = 10, block = 0, opt;
   coap_uri_t uri;
   char host[256], portstr[8];
@@ -93,7 +107,7 @@ int main(int argc, char **argv) {
   size_t tlen;
 
   coap_startup();
-  while ((opt = getopt(argc, argv, "m:e:f:o:b:Nv:L:w:")) != -1) {
+  while ((opt = getopt(argc, argv, "m:e:f:o:b:Nv:L:w:k:u:c:j:R:")) != -1) {
     switch (opt) {
     case 'm': method = method_of(optarg); break;
     case 'e': payload = optarg; break;
@@ -104,19 +118,24 @@ int main(int argc, char **argv) {
     case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
     case 'L': loss = optarg; break;
     case 'w': wait_s = atoi(optarg); break;
+    case 'k': psk = optarg; break;
+    case 'u': identity = optarg; break;
+    case 'c': cert = optarg; break;
+    case 'j': pkey = optarg; break;
+    case 'R': ca = optarg; break;
     default: method = 0;
     }
   }
   if (!method || optind != argc - 1) {
     fprintf(stderr,
             "usage: %s [-m get|post|put|delete] [-e payload | -f file] [-o file] [-b size] [-N] [-v level]"
-            " [-L loss] [-w s] URI\n",
+            " [-L loss] [-w s] [-k key -u identity] [-c cert -j key [-R ca]] URI\n",
             argv[0]);
     return 2;
   }
   if (coap_split_uri((const uint8_t *)argv[optind], strlen(argv[optind]), &uri) < 0 ||
-      uri.scheme != COAP_URI_SCHEME_COAP || uri.host.length >= sizeof(host)) {
-    fprintf(stderr, "cannot use URI %s (coap:// only)\n", argv[optind]);
+      (uri.scheme != COAP_URI_SCHEME_COAP && uri.scheme != COAP_URI_SCHEME_COAPS) || uri.host.length >= sizeof(host)) {
+    fprintf(stderr, "cannot use URI %s (coap:// and coaps:// only)\n", argv[optind]);
     return 2;
   }
   memcpy(host, uri.host.s, uri.host.length);
@@ -138,13 +157,37 @@ int main(int argc, char **argv) {
   /* Before the session: sessions take the context's block mode when made. */
   if (ctx)
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-  session = ctx ? coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP) : NULL;
+  if (!ctx) {
+    session = NULL;
+  } else if (uri.scheme != COAP_URI_SCHEME_COAPS) {
+    session = coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
+  } else if (cert) {
+    coap_dtls_pki_t pki;
+    memset(&pki, 0, sizeof(pki));
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = ca != NULL;
+    pki.check_common_ca = ca != NULL;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.client_sni = host;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = cert;
+    pki.pki_key.key.pem.private_key = pkey ? pkey : cert;
+    pki.pki_key.key.pem.ca_file = ca;
+    if (ca)
+      coap_context_set_pki_root_cas(ctx, ca, NULL);
+    session = coap_new_client_session_pki(ctx, NULL, &dst, COAP_PROTO_DTLS, &pki);
+  } else {
+    session = coap_new_client_session_psk(ctx, NULL, &dst, COAP_PROTO_DTLS, identity ? identity : "",
+                                          (const uint8_t *)(psk ? psk : ""), psk ? (unsigned)strlen(psk) : 0);
+  }
   if (!session) {
     fprintf(stderr, "cannot create a session to %s\n", argv[optind]);
     return 1;
   }
   coap_register_response_handler(ctx, on_response);
   coap_register_nack_handler(ctx, on_nack);
+  coap_register_event_handler(ctx, on_event);
   if (loss && !coap_debug_set_packet_loss(loss))
     return 2;
 

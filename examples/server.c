@@ -3,7 +3,12 @@
  * (the current time), "/data" (GET, PUT, DELETE a stored body) and the
  * library's own /.well-known/core.
  *
- *   server [-A address] [-p port] [-v level]
+ *   server [-A address] [-p port] [-v level] [-k key [-h hint]]
+ *          [-c cert -j key [-R ca]]
+ *
+ * With -k (PSK) or -c/-j (certificates, PEM files) it also listens for
+ * DTLS on port+1, as libcoap's coap-server does. -R names the CA that
+ * client certificates must chain to (then one is required).
  */
 #include <coap3/coap.h>
 #include <netdb.h>
@@ -112,21 +117,62 @@ static int resolve(const char *host, const char *port, coap_address_t *out) {
   return 1;
 }
 
+/* The DTLS set-up from the command line; 1 when any was asked for. */
+static int setup_dtls(coap_context_t *ctx, const char *key, const char *hint, const char *cert,
+                      const char *pkey, const char *ca) {
+  int any = 0;
+  if (key) {
+    if (!coap_context_set_psk(ctx, hint ? hint : "", (const uint8_t *)key, strlen(key))) {
+      fprintf(stderr, "cannot set up PSK\n");
+      exit(1);
+    }
+    any = 1;
+  }
+  if (cert) {
+    coap_dtls_pki_t pki;
+    memset(&pki, 0, sizeof(pki));
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = ca != NULL;
+    pki.check_common_ca = ca != NULL;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = cert;
+    pki.pki_key.key.pem.private_key = pkey ? pkey : cert;
+    pki.pki_key.key.pem.ca_file = ca;
+    if (!coap_context_set_pki(ctx, &pki) || (ca && !coap_context_set_pki_root_cas(ctx, ca, NULL))) {
+      fprintf(stderr, "cannot set up certificates\n");
+      exit(1);
+    }
+    any = 1;
+  }
+  return any;
+}
+
 int main(int argc, char **argv) {
   const char *host = "::", *port = "5683";
+  const char *psk = NULL, *hint = NULL, *cert = NULL, *pkey = NULL, *ca = NULL;
+  char dtls_port[16];
+  coap_address_t dtls_listen;
   coap_context_t *ctx;
   coap_address_t listen;
   coap_resource_t *r;
   int opt;
 
   coap_startup();
-  while ((opt = getopt(argc, argv, "A:p:v:")) != -1) {
+  while ((opt = getopt(argc, argv, "A:p:v:k:h:c:j:R:")) != -1) {
     switch (opt) {
     case 'A': host = optarg; break;
     case 'p': port = optarg; break;
     case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
+    case 'k': psk = optarg; break;
+    case 'h': hint = optarg; break;
+    case 'c': cert = optarg; break;
+    case 'j': pkey = optarg; break;
+    case 'R': ca = optarg; break;
     default:
-      fprintf(stderr, "usage: %s [-A address] [-p port] [-v level]\n", argv[0]);
+      fprintf(stderr, "usage: %s [-A address] [-p port] [-v level] [-k key [-h hint]] [-c cert -j key [-R ca]]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -138,6 +184,13 @@ int main(int argc, char **argv) {
   if (!ctx || !coap_new_endpoint(ctx, &listen, COAP_PROTO_UDP)) {
     fprintf(stderr, "cannot listen on [%s]:%s\n", host, port);
     return 1;
+  }
+  if (setup_dtls(ctx, psk, hint, cert, pkey, ca)) {
+    snprintf(dtls_port, sizeof(dtls_port), "%d", atoi(port) + 1);
+    if (!resolve(host, dtls_port, &dtls_listen) || !coap_new_endpoint(ctx, &dtls_listen, COAP_PROTO_DTLS)) {
+      fprintf(stderr, "cannot listen for DTLS on [%s]:%s\n", host, dtls_port);
+      return 1;
+    }
   }
 
   coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);

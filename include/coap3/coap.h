@@ -985,25 +985,25 @@ coap_session_t *coap_new_client_session(coap_context_t *context,
                                         const struct coap_address_t *server,
                                         coap_proto_t proto);
 
-coap_session_t *coap_new_client_session_psk(coap_context_t *_context,
-                                            const struct coap_address_t *_local_if,
-                                            const struct coap_address_t *_server,
-                                            coap_proto_t _proto,
-                                            const char *_identity,
-                                            const uint8_t *_key,
-                                            unsigned int _key_len);
+coap_session_t *coap_new_client_session_psk(coap_context_t *context,
+                                            const struct coap_address_t *local_if,
+                                            const struct coap_address_t *server,
+                                            coap_proto_t proto,
+                                            const char *identity,
+                                            const uint8_t *key,
+                                            unsigned int key_len);
 
-coap_session_t *coap_new_client_session_psk2(coap_context_t *_context,
-                                             const struct coap_address_t *_local_if,
-                                             const struct coap_address_t *_server,
-                                             coap_proto_t _proto,
-                                             struct coap_dtls_cpsk_t *_setup);
+coap_session_t *coap_new_client_session_psk2(coap_context_t *context,
+                                             const struct coap_address_t *local_if,
+                                             const struct coap_address_t *server,
+                                             coap_proto_t proto,
+                                             struct coap_dtls_cpsk_t *setup);
 
-coap_session_t *coap_new_client_session_pki(coap_context_t *_context,
-                                            const struct coap_address_t *_local_if,
-                                            const struct coap_address_t *_server,
-                                            coap_proto_t _proto,
-                                            struct coap_dtls_pki_t *_setup);
+coap_session_t *coap_new_client_session_pki(coap_context_t *context,
+                                            const struct coap_address_t *local_if,
+                                            const struct coap_address_t *server,
+                                            coap_proto_t proto,
+                                            struct coap_dtls_pki_t *setup);
 
 coap_session_t *coap_session_reference(coap_session_t *session);
 
@@ -1037,15 +1037,16 @@ coap_session_state_t coap_session_get_state(const coap_session_t *session);
 coap_session_type_t coap_session_get_type(const coap_session_t *session);
 
 /*
- Plain sessions have no TLS object: NULL, and *tls_lib set to NOTLS.
+ The live `SSL *` of a DTLS session (and *tls_lib = OPENSSL); plain
+ sessions, and DTLS sessions whose association ended, have none: NULL.
  */
 void *coap_session_get_tls(const coap_session_t *session, coap_tls_library_t *tls_lib);
 
 const struct coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *session);
 
-const struct coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
-
 const struct coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *session);
+
+const struct coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
 
 void coap_session_set_mtu(coap_session_t *session, unsigned int mtu);
 
@@ -1413,8 +1414,14 @@ uint64_t coap_ticks_to_rt_us(coap_tick_t t);
 
 coap_tick_t coap_ticks_from_rt_us(uint64_t us);
 
+/*
+ DTLS 1.2 over UDP through OpenSSL is built.
+ */
 int coap_dtls_is_supported(void);
 
+/*
+ TLS needs TCP, which is not built.
+ */
 int coap_tls_is_supported(void);
 
 int coap_dtls_psk_is_supported(void);
@@ -1423,10 +1430,16 @@ int coap_dtls_pki_is_supported(void);
 
 int coap_dtls_pkcs11_is_supported(void);
 
+/*
+ OpenSSL has no raw public keys (RFC 7250), as in libcoap's OpenSSL build.
+ */
 int coap_dtls_rpk_is_supported(void);
 
 int coap_tcp_is_supported(void);
 
+/*
+ The OpenSSL in use: runtime and build-time versions (static storage).
+ */
 struct coap_tls_version_t *coap_get_tls_library_version(void);
 
 char *coap_string_tls_version(char *buf, size_t len);
@@ -1768,17 +1781,15 @@ coap_print_status_t coap_print_link(const coap_resource_t *resource,
                                     size_t *offset);
 
 int coap_context_set_psk(coap_context_t *context,
-                         const char *_hint,
-                         const uint8_t *_key,
-                         size_t _key_len);
+                         const char *hint,
+                         const uint8_t *key,
+                         size_t key_len);
 
-int coap_context_set_psk2(coap_context_t *context, struct coap_dtls_spsk_t *_setup);
+int coap_context_set_psk2(coap_context_t *context, struct coap_dtls_spsk_t *setup);
 
-int coap_context_set_pki(coap_context_t *context, const struct coap_dtls_pki_t *_setup);
+int coap_context_set_pki(coap_context_t *context, const struct coap_dtls_pki_t *setup);
 
-int coap_context_set_pki_root_cas(coap_context_t *context,
-                                  const char *_ca_file,
-                                  const char *_ca_dir);
+int coap_context_set_pki_root_cas(coap_context_t *context, const char *ca_file, const char *ca_dir);
 
 coap_pdu_t *coap_new_error_response(const coap_pdu_t *request,
                                     coap_pdu_code_t code,

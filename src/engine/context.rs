@@ -23,6 +23,8 @@ use std::time::Duration;
 
 #[path = "blockwise.rs"]
 mod blockwise;
+#[path = "dtls_layer.rs"]
+pub mod dtls;
 
 /// Largest UDP datagram we accept.
 const RX_BUFFER: usize = 65536;
@@ -147,6 +149,8 @@ pub struct Endpoint {
     pub handle: usize,
     /// Its server sessions by peer address.
     peers: HashMap<Address, Id>,
+    /// COAP_PROTO_DTLS: every datagram is a DTLS record (see dtls_layer.rs).
+    pub dtls: bool,
 }
 
 /// Why a message could not be sent.
@@ -174,6 +178,8 @@ enum TimerKind {
     Reap,
     Keepalive,
     Async(u32),
+    /// DTLS retransmission / handshake deadline of a session.
+    Dtls,
 }
 
 pub struct Context {
@@ -198,6 +204,8 @@ pub struct Context {
     etag_counter: u64,
     /// When the epoll fd's timer fires (absolute ms), if armed.
     armed_due: Option<u64>,
+    /// DTLS server set-up and helpers (dtls_layer.rs).
+    dtls: dtls::Layer,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -273,6 +281,7 @@ impl Context {
             freed: Vec::new(),
             etag_counter: 0,
             armed_due: None,
+            dtls: dtls::Layer::default(),
         })
     }
 
@@ -292,7 +301,7 @@ impl Context {
         let udp = Udp::bind(&local)?;
         let local = udp.local_addr()?;
         let sock = self.sockets.insert(Socket { udp, owner: Owner::Endpoint(Id::placeholder()) });
-        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0, peers: HashMap::new() });
+        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0, peers: HashMap::new(), dtls: false });
         let registered = match self.sockets.get_mut(sock) {
             Some(s) => {
                 s.owner = Owner::Endpoint(ep);
@@ -576,6 +585,7 @@ impl Context {
 
     /// Removes a session now, whatever its count; returns its handle.
     fn drop_session(&mut self, id: Id) -> Option<usize> {
+        self.dtls_close(id);
         for (_, r) in self.resources.iter_mut() {
             r.observers.retain(|o| o.session != id);
         }
@@ -723,7 +733,16 @@ impl Context {
 
     // ------------------------------------------------------------ sending
 
+    /// Sends one CoAP datagram (through DTLS on a DTLS session).
     fn transmit(&mut self, route: Route, remote: Address, data: &[u8]) -> io::Result<()> {
+        if let Some(r) = self.dtls_transmit(route, remote, data) {
+            return r;
+        }
+        self.transmit_raw(route, remote, data)
+    }
+
+    /// Sends one datagram as is.
+    fn transmit_raw(&mut self, route: Route, remote: Address, data: &[u8]) -> io::Result<()> {
         if lose_next() {
             log::debug!("packet loss: dropping a datagram of {} bytes", data.len());
             return Ok(());
@@ -1155,6 +1174,14 @@ impl Context {
 
     /// `owner`: Ok(client session) or Err(endpoint).
     fn on_datagram(&mut self, owner: Result<Id, Id>, from: Address, ifindex: i32, data: &[u8]) {
+        if self.dtls_receive(owner, from, ifindex, data) {
+            return;
+        }
+        self.on_coap_datagram(owner, from, ifindex, data)
+    }
+
+    /// A CoAP message (plain UDP, or what DTLS decrypted).
+    fn on_coap_datagram(&mut self, owner: Result<Id, Id>, from: Address, ifindex: i32, data: &[u8]) {
         let pdu = match wire::parse_udp(data, self.cfg.max_token_size.max(TOKEN_DEFAULT_MAX)) {
             Ok(p) => p,
             Err(e) => return self.on_bad_datagram(owner, from, data, e),
@@ -1432,6 +1459,7 @@ impl Context {
                 TimerKind::Retransmit(mid) => self.retransmit(id, mid, due, now),
                 TimerKind::Reap => self.check_reap(id, now),
                 TimerKind::Keepalive => self.check_keepalive(id, now),
+                TimerKind::Dtls => self.dtls_timer(id, now),
                 TimerKind::Async(_) => {}
             }
         }

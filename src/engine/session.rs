@@ -87,6 +87,8 @@ pub struct Session {
     pub reap_armed: bool,
     /// coap_session_set_no_observe_cancel(): no cancellations on close.
     pub no_observe_cancel: bool,
+    /// A DTLS session's association (None: plain UDP).
+    pub dtls: Option<Box<super::context::dtls::DtlsSession>>,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
             established: true,
             reap_armed: false,
             no_observe_cancel: false,
+            dtls: None,
         }
     }
 
@@ -154,7 +157,10 @@ impl Session {
 
     /// The largest PDU (header included) that fits the MTU.
     pub fn max_pdu_size(&self) -> usize {
-        self.mtu
+        match self.dtls {
+            Some(_) => self.mtu.saturating_sub(super::context::dtls::DTLS_OVERHEAD),
+            None => self.mtu,
+        }
     }
 
     /// Confirmable messages awaiting their ACK (for NSTART).

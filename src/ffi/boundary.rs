@@ -54,6 +54,9 @@ pub fn guard<R: Failure>(name: &'static str, body: impl FnOnce() -> R) -> R {
 
 /// As [`guard`], with the failure value computed by `fail`.
 pub fn guard_or<R>(name: &'static str, fail: impl FnOnce() -> R, body: impl FnOnce() -> R) -> R {
+    if crate::ffi::dtls::refuse_reentry(name) {
+        return fail();
+    }
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(_) => {

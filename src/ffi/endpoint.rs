@@ -63,15 +63,21 @@ pub unsafe extern "C" fn coap_new_endpoint(context: *mut coap_context_t, listen_
     guard("coap_new_endpoint", || {
         let addr = arg_ref!("coap_new_endpoint", listen_addr);
         let engine = engine!("coap_new_endpoint", context);
-        if proto != coap_proto_t::COAP_PROTO_UDP as Proto {
-            log::warn!("coap_new_endpoint: protocol {proto} is not supported by this build (UDP only)");
+        let dtls = proto == coap_proto_t::COAP_PROTO_DTLS as Proto;
+        if proto != coap_proto_t::COAP_PROTO_UDP as Proto && !dtls {
+            log::warn!("coap_new_endpoint: protocol {proto} is not supported by this build (UDP and DTLS only)");
+            return std::ptr::null_mut();
+        }
+        if dtls && !engine.dtls_has_server_keys() {
+            log::info!("coap_new_endpoint: one of coap_context_set_psk() or coap_context_set_pki() not called");
             return std::ptr::null_mut();
         }
         let Some(sa) = crate::ffi::address::from_c(addr) else {
             log::warn!("coap_new_endpoint: listen address has no usable family");
             return std::ptr::null_mut();
         };
-        match engine.new_endpoint(sa) {
+        let made = if dtls { engine.new_dtls_endpoint(sa) } else { engine.new_endpoint(sa) };
+        match made {
             Ok(id) => {
                 let h = new_cell(context, id);
                 if let Some(ep) = engine.endpoint_mut(id) {
@@ -133,9 +139,9 @@ pub unsafe extern "C" fn coap_endpoint_str(endpoint: *const coap_endpoint_t) -> 
     guard("coap_endpoint_str", || {
         let cell = handle!("coap_endpoint_str", endpoint, EndpointCell);
         let (ctx, id) = (cell.ctx, cell.id);
-        let local = engine!("coap_endpoint_str", ctx).endpoint(id).map(|e| e.local);
+        let local = engine!("coap_endpoint_str", ctx).endpoint(id).map(|e| (e.local, e.dtls));
         match local {
-            Some(a) => describe(format!("{a} UDP")),
+            Some((a, dtls)) => describe(format!("{a} {}", if dtls { "DTLS" } else { "UDP" })),
             None => std::ptr::null(),
         }
     })

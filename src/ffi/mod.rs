@@ -41,5 +41,6 @@ pub mod io;
 pub mod resource;
 pub mod encryption;
 pub mod error_response;
+pub mod dtls;
 pub mod observe;
 pub mod uri;

@@ -17,6 +17,23 @@ pub struct SessionCell {
     pub ctx: *mut coap_context_t,
     pub id: Id,
     addrs: Option<Box<[coap_address_t; 2]>>,
+    /// Storage behind coap_session_get_psk_hint/_identity/_key() (0, 1, 2).
+    psk: Option<Box<[(Vec<u8>, coap_bin_const_t); 3]>>,
+}
+
+impl SessionCell {
+    /// Keeps `value` for the psk getter `which` and points at it.
+    fn psk_slot(&mut self, which: usize, value: Option<Vec<u8>>) -> *const coap_bin_const_t {
+        let Some(v) = value else { return std::ptr::null() };
+        let slots = self.psk.get_or_insert_with(|| {
+            let empty = || (Vec::new(), coap_bin_const_t { length: 0, s: std::ptr::null() });
+            Box::new([empty(), empty(), empty()])
+        });
+        let slot = &mut slots[which.min(2)];
+        slot.0 = v;
+        slot.1 = coap_bin_const_t { length: slot.0.len(), s: slot.0.as_ptr() };
+        &slot.1
+    }
 }
 
 impl SessionCell {
@@ -38,7 +55,19 @@ impl Handle for SessionCell {
     }
     fn recycle(&mut self) {
         self.ctx = std::ptr::null_mut();
+        self.psk = None;
     }
+}
+
+/// A handle for an engine session (the engine stores it).
+pub(crate) fn new_cell(ctx: *mut coap_context_t, id: Id) -> *mut coap_session_t {
+    SESSIONS.alloc(
+        || SessionCell { ctx, id, addrs: None, psk: None },
+        |c| {
+            c.ctx = ctx;
+            c.id = id;
+        },
+    )
 }
 
 fn zero_addr() -> coap_address_t {
@@ -52,13 +81,7 @@ pub(crate) fn handle_of(ctx: *mut coap_context_t, id: Id) -> *mut coap_session_t
     let Some(obj) = (unsafe { crate::ffi::handle::get::<ContextObj>(ctx) }) else { return std::ptr::null_mut() };
     let Some(s) = obj.engine.as_mut().and_then(|e| e.session_mut(id)) else { return std::ptr::null_mut() };
     if s.handle == 0 {
-        s.handle = SESSIONS.alloc(
-            || SessionCell { ctx, id, addrs: None },
-            |c| {
-                c.ctx = ctx;
-                c.id = id;
-            },
-        ) as usize;
+        s.handle = new_cell(ctx, id) as usize;
     }
     s.handle as *mut coap_session_t
 }
@@ -136,46 +159,126 @@ pub unsafe extern "C" fn coap_new_client_session(
     })
 }
 
-/// The (D)TLS variants: this build has no DTLS, so they fail as libcoap
-/// built without it does.
-fn no_dtls(func: &str) -> *mut coap_session_t {
-    log::warn!("{func}: (D)TLS is not supported by this build");
-    std::ptr::null_mut()
+/// The DTLS variants: a UDP session whose datagrams go through DTLS, its
+/// handshake started at once (data sent meanwhile waits for it). `proto`
+/// UDP makes a plain session (the keys are unused), as in libcoap; TLS and
+/// the other transports are not built.
+fn new_dtls_client(
+    func: &'static str,
+    context: *mut coap_context_t,
+    local_if: *const coap_address_t,
+    server: *const coap_address_t,
+    proto: Proto,
+    make: impl FnOnce(&crate::engine::context::Context) -> Result<crate::transport::dtls::DtlsContext, crate::transport::dtls::DtlsError>,
+) -> *mut coap_session_t {
+    if proto == coap_proto_t::COAP_PROTO_UDP as Proto {
+        // SAFETY: forwarding the caller's arguments.
+        return unsafe { coap_new_client_session(context, local_if, server, proto) };
+    }
+    let server = arg_ref!(func, server);
+    let engine = engine!(func, context);
+    if proto != coap_proto_t::COAP_PROTO_DTLS as Proto {
+        log::warn!("{func}: protocol {proto} is not supported by this build (UDP and DTLS only)");
+        return std::ptr::null_mut();
+    }
+    let Some(remote) = crate::ffi::address::from_c(server) else {
+        log::warn!("{func}: server address has no usable family");
+        return std::ptr::null_mut();
+    };
+    // SAFETY: NULL or a caller-owned address (C contract).
+    let local = unsafe { local_if.as_ref() }.and_then(crate::ffi::address::from_c);
+    let dtls = match make(engine) {
+        Ok(d) => d,
+        Err(e) => {
+            log::warn!("{func}: {e}");
+            return std::ptr::null_mut();
+        }
+    };
+    crate::ffi::dtls::install(engine, context);
+    let id = match engine.new_client_session(local, remote) {
+        Ok(id) => id,
+        Err(e) => {
+            log::warn!("{func}: cannot reach {remote}: {e}");
+            return std::ptr::null_mut();
+        }
+    };
+    if let Err(e) = engine.start_dtls_client(id, dtls) {
+        log::warn!("{func}: {e}");
+        if let Released::Freed(h) = engine.release(id) {
+            release_cells(&[h]);
+        }
+        return std::ptr::null_mut();
+    }
+    handle_of(context, id)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_new_client_session_psk(
-    _context: *mut coap_context_t,
-    _local_if: *const coap_address_t,
-    _server: *const coap_address_t,
-    _proto: Proto,
-    _identity: *const c_char,
-    _key: *const u8,
-    _key_len: c_uint,
+    context: *mut coap_context_t,
+    local_if: *const coap_address_t,
+    server: *const coap_address_t,
+    proto: Proto,
+    identity: *const c_char,
+    key: *const u8,
+    key_len: c_uint,
 ) -> *mut coap_session_t {
-    no_dtls("coap_new_client_session_psk")
+    guard("coap_new_client_session_psk", || {
+        let func = "coap_new_client_session_psk";
+        let key = arg_bytes!(func, key, key_len as usize).to_vec();
+        // SAFETY: NULL or NUL-terminated (C contract).
+        let identity = unsafe { crate::ffi::dtls::c_str(identity) }.unwrap_or_default();
+        new_dtls_client(func, context, local_if, server, proto, |_| {
+            crate::transport::dtls::DtlsContext::client_psk(crate::transport::dtls::PskClientConfig {
+                identity,
+                key,
+                ..Default::default()
+            })
+        })
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_new_client_session_psk2(
-    _context: *mut coap_context_t,
-    _local_if: *const coap_address_t,
-    _server: *const coap_address_t,
-    _proto: Proto,
-    _setup: *mut coap_dtls_cpsk_t,
+    context: *mut coap_context_t,
+    local_if: *const coap_address_t,
+    server: *const coap_address_t,
+    proto: Proto,
+    setup: *mut coap_dtls_cpsk_t,
 ) -> *mut coap_session_t {
-    no_dtls("coap_new_client_session_psk2")
+    guard("coap_new_client_session_psk2", || {
+        let func = "coap_new_client_session_psk2";
+        let setup = arg_ref!(func, setup);
+        if u32::from(setup.version) != COAP_DTLS_CPSK_SETUP_VERSION {
+            log::error!("{func}: Wrong version of setup data");
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the set-up's pointers follow coap_encryption(3).
+        let cfg = unsafe { crate::ffi::dtls::cpsk_config(setup) };
+        new_dtls_client(func, context, local_if, server, proto, |_| crate::transport::dtls::DtlsContext::client_psk(cfg))
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_new_client_session_pki(
-    _context: *mut coap_context_t,
-    _local_if: *const coap_address_t,
-    _server: *const coap_address_t,
-    _proto: Proto,
-    _setup: *mut coap_dtls_pki_t,
+    context: *mut coap_context_t,
+    local_if: *const coap_address_t,
+    server: *const coap_address_t,
+    proto: Proto,
+    setup: *mut coap_dtls_pki_t,
 ) -> *mut coap_session_t {
-    no_dtls("coap_new_client_session_pki")
+    guard("coap_new_client_session_pki", || {
+        let func = "coap_new_client_session_pki";
+        let setup = arg_ref!(func, setup);
+        if u32::from(setup.version) != COAP_DTLS_PKI_SETUP_VERSION {
+            log::error!("{func}: Wrong version of setup data");
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the set-up's pointers follow coap_encryption(3).
+        let Some(copy) = (unsafe { crate::ffi::dtls::PkiCopy::new(func, setup) }) else { return std::ptr::null_mut() };
+        new_dtls_client(func, context, local_if, server, proto, |engine| {
+            crate::transport::dtls::DtlsContext::client_pki(engine.dtls_client_pki_config(copy.config()))
+        })
+    })
 }
 
 #[no_mangle]
@@ -279,8 +382,11 @@ pub unsafe extern "C" fn coap_session_get_ifindex(session: *const coap_session_t
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_proto(session: *const coap_session_t) -> Proto {
     guard("coap_session_get_proto", || {
-        engine_session!("coap_session_get_proto", session);
-        coap_proto_t::COAP_PROTO_UDP as Proto
+        if engine_session!("coap_session_get_proto", session).dtls.is_some() {
+            coap_proto_t::COAP_PROTO_DTLS as Proto
+        } else {
+            coap_proto_t::COAP_PROTO_UDP as Proto
+        }
     })
 }
 
@@ -288,7 +394,9 @@ pub unsafe extern "C" fn coap_session_get_proto(session: *const coap_session_t) 
 pub unsafe extern "C" fn coap_session_get_state(session: *const coap_session_t) -> SessionState {
     guard("coap_session_get_state", || {
         let s = engine_session!("coap_session_get_state", session);
-        if s.established {
+        if s.dtls.as_deref().is_some_and(|d| d.is_handshaking()) {
+            coap_session_state_t::COAP_SESSION_STATE_HANDSHAKE as SessionState
+        } else if s.established {
             coap_session_state_t::COAP_SESSION_STATE_ESTABLISHED as SessionState
         } else {
             coap_session_state_t::COAP_SESSION_STATE_NONE as SessionState
@@ -304,41 +412,57 @@ pub unsafe extern "C" fn coap_session_get_type(session: *const coap_session_t) -
     })
 }
 
-/// Plain sessions have no TLS object: NULL, and *tls_lib set to NOTLS.
+/// The live `SSL *` of a DTLS session (and *tls_lib = OPENSSL); plain
+/// sessions, and DTLS sessions whose association ended, have none: NULL.
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_tls(session: *const coap_session_t, tls_lib: *mut TlsLibrary) -> *mut c_void {
     guard("coap_session_get_tls", || {
         // SAFETY: NULL or caller-owned (C contract).
-        if let Some(t) = unsafe { tls_lib.as_mut() } {
-            *t = coap_tls_library_t::COAP_TLS_LIBRARY_NOTLS as TlsLibrary;
+        let lib = unsafe { tls_lib.as_mut() };
+        let s = engine_session!("coap_session_get_tls", session);
+        let (kind, ssl) = match s.dtls.as_deref() {
+            Some(d) => (coap_tls_library_t::COAP_TLS_LIBRARY_OPENSSL, d.conn().map_or(std::ptr::null_mut(), |c| c.ssl_ptr().cast())),
+            None => (coap_tls_library_t::COAP_TLS_LIBRARY_NOTLS, std::ptr::null_mut()),
+        };
+        if let Some(t) = lib {
+            *t = kind as TlsLibrary;
         }
-        engine_session!("coap_session_get_tls", session);
-        std::ptr::null_mut()
+        ssl
     })
+}
+
+/// coap_session_get_psk_hint/_identity/_key(): `which` 0, 1, 2.
+fn psk_value(func: &'static str, session: *const coap_session_t, which: usize) -> *const coap_bin_const_t {
+    if let Some(p) = crate::ffi::dtls::psk_in_callback(session, which) {
+        return p;
+    }
+    let (ctx, id) = session!(func, session);
+    let engine = engine!(func, ctx);
+    let Some(s) = engine.session(id) else { return std::ptr::null() };
+    let server = s.role == Role::Server;
+    let conn = s.dtls.as_deref().and_then(|d| d.conn());
+    let value = match which {
+        0 if server => s.dtls.as_ref().and_then(|_| engine.dtls_server_psk_hint()),
+        0 => conn.and_then(|c| c.psk_hint()),
+        1 => conn.and_then(|c| c.psk_identity()),
+        _ => conn.and_then(|c| c.psk_key()),
+    };
+    handle!(func, session, SessionCell).psk_slot(which, value.filter(|v| !v.is_empty()))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_psk_hint(session: *const coap_session_t) -> *const coap_bin_const_t {
-    guard("coap_session_get_psk_hint", || {
-        engine_session!("coap_session_get_psk_hint", session);
-        std::ptr::null()
-    })
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn coap_session_get_psk_key(session: *const coap_session_t) -> *const coap_bin_const_t {
-    guard("coap_session_get_psk_key", || {
-        engine_session!("coap_session_get_psk_key", session);
-        std::ptr::null()
-    })
+    guard("coap_session_get_psk_hint", || psk_value("coap_session_get_psk_hint", session, 0))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_psk_identity(session: *const coap_session_t) -> *const coap_bin_const_t {
-    guard("coap_session_get_psk_identity", || {
-        engine_session!("coap_session_get_psk_identity", session);
-        std::ptr::null()
-    })
+    guard("coap_session_get_psk_identity", || psk_value("coap_session_get_psk_identity", session, 1))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn coap_session_get_psk_key(session: *const coap_session_t) -> *const coap_bin_const_t {
+    guard("coap_session_get_psk_key", || psk_value("coap_session_get_psk_key", session, 2))
 }
 
 #[no_mangle]
@@ -361,7 +485,8 @@ pub unsafe extern "C" fn coap_session_str(session: *const coap_session_t) -> *co
         let (ctx, id) = session!("coap_session_str", session);
         let engine = engine!("coap_session_str", ctx);
         let (Some(local), Some(s)) = (engine.local_addr(id), engine.session(id)) else { return std::ptr::null() };
-        crate::ffi::endpoint::describe(format!("{local} <-> {} UDP ", s.remote))
+        let proto = if s.dtls.is_some() { "DTLS" } else { "UDP " };
+        crate::ffi::endpoint::describe(format!("{local} <-> {} {proto}", s.remote))
     })
 }
 

@@ -1,9 +1,10 @@
-//! coap_tls_library(3): which transports and security this build offers.
-//! DTLS/TLS and TCP are not built yet, so the answers and strings are those
-//! of a libcoap built without them (`--disable-dtls --disable-tcp`).
+//! coap_tls_library(3): which transports and security this build offers:
+//! DTLS (PSK and PKI) through OpenSSL; TCP and TLS are not built, so those
+//! answers are those of a libcoap built with `--disable-tcp`.
 use crate::ffi::boundary::guard;
 use crate::ffi::types::{coap_tls_library_t, coap_tls_version_t, LogLevel};
 use std::ffi::{c_char, c_int};
+use std::sync::OnceLock;
 
 /// Writes `text` (plus NUL, truncated to fit) into the caller's buffer.
 fn fill(func: &str, buf: *mut c_char, len: usize, text: &str) -> *mut c_char {
@@ -24,19 +25,31 @@ fn fill(func: &str, buf: *mut c_char, len: usize, text: &str) -> *mut c_char {
     buf
 }
 
-fn version_text() -> &'static str {
-    "TLS Library: None"
+fn version() -> &'static coap_tls_version_t {
+    static VERSION: OnceLock<coap_tls_version_t> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let runtime = u64::try_from(openssl::version::number()).unwrap_or(0);
+        let built = option_env!("COAP_OPENSSL_BUILT").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(runtime);
+        coap_tls_version_t { version: runtime, r#type: coap_tls_library_t::COAP_TLS_LIBRARY_OPENSSL as u32, built_version: built }
+    })
 }
 
-fn support_text() -> &'static str {
-    "(No DTLS or TLS support)"
+fn version_text() -> String {
+    let v = version();
+    format!("TLS Library: OpenSSL - runtime 0x{:x}, libcoap built for 0x{:x}", v.version, v.built_version)
 }
 
+fn support_text() -> String {
+    format!("(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK support)\n({})", openssl::version::version())
+}
+
+/// DTLS 1.2 over UDP through OpenSSL is built.
 #[no_mangle]
 pub extern "C" fn coap_dtls_is_supported() -> c_int {
-    0
+    1
 }
 
+/// TLS needs TCP, which is not built.
 #[no_mangle]
 pub extern "C" fn coap_tls_is_supported() -> c_int {
     0
@@ -44,12 +57,12 @@ pub extern "C" fn coap_tls_is_supported() -> c_int {
 
 #[no_mangle]
 pub extern "C" fn coap_dtls_psk_is_supported() -> c_int {
-    0
+    1
 }
 
 #[no_mangle]
 pub extern "C" fn coap_dtls_pki_is_supported() -> c_int {
-    0
+    1
 }
 
 #[no_mangle]
@@ -57,6 +70,7 @@ pub extern "C" fn coap_dtls_pkcs11_is_supported() -> c_int {
     0
 }
 
+/// OpenSSL has no raw public keys (RFC 7250), as in libcoap's OpenSSL build.
 #[no_mangle]
 pub extern "C" fn coap_dtls_rpk_is_supported() -> c_int {
     0
@@ -67,28 +81,20 @@ pub extern "C" fn coap_tcp_is_supported() -> c_int {
     0
 }
 
+/// The OpenSSL in use: runtime and build-time versions (static storage).
 #[no_mangle]
 pub extern "C" fn coap_get_tls_library_version() -> *mut coap_tls_version_t {
-    struct Shared(std::cell::UnsafeCell<coap_tls_version_t>);
-    // SAFETY: written only here, always with the same constant contents.
-    unsafe impl Sync for Shared {}
-    static VERSION: Shared = Shared(std::cell::UnsafeCell::new(coap_tls_version_t {
-        version: 0,
-        r#type: coap_tls_library_t::COAP_TLS_LIBRARY_NOTLS as u32,
-        built_version: 0,
-    }));
-    // libcoap returns a pointer to static storage the caller may read.
-    VERSION.0.get()
+    (version() as *const coap_tls_version_t).cast_mut()
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_string_tls_version(buf: *mut c_char, len: usize) -> *mut c_char {
-    guard("coap_string_tls_version", || fill("coap_string_tls_version", buf, len, version_text()))
+    guard("coap_string_tls_version", || fill("coap_string_tls_version", buf, len, &version_text()))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_string_tls_support(buf: *mut c_char, len: usize) -> *mut c_char {
-    guard("coap_string_tls_support", || fill("coap_string_tls_support", buf, len, support_text()))
+    guard("coap_string_tls_support", || fill("coap_string_tls_support", buf, len, &support_text()))
 }
 
 #[no_mangle]
