@@ -474,6 +474,19 @@ static void test_free_endpoint_in_handler(void) {
   coap_free_context(ctx);
 }
 
+/* A burst larger than one receive batch is read in a single I/O pass:
+ * with edge-triggered polling nothing would wake the server for the rest. */
+static void test_burst_in_one_pass(void) {
+  int before = responses;
+  for (int i = 0; i < 40; i++)
+    coap_send(session, request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  usleep(20000); /* all 40 queued at the server's socket */
+  coap_io_process(server, COAP_IO_NO_WAIT);
+  for (int i = 0; i < 100 && responses < before + 40; i++)
+    coap_io_process(client, 5);
+  CU_ASSERT_EQUAL(responses, before + 40);
+}
+
 static int chained;
 static coap_response_t send_from_handler(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                          const coap_mid_t mid) {
@@ -703,6 +716,7 @@ void register_session(void) {
       {"free the context inside a handler", test_free_context_in_handler},
       {"free the endpoint inside its request handler", test_free_endpoint_in_handler},
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
+      {"a burst larger than a receive batch, in one pass", test_burst_in_one_pass},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
       {"async (separate) responses", test_async},

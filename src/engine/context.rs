@@ -26,8 +26,8 @@ mod blockwise;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
 
-/// Largest UDP datagram we accept.
-const RX_BUFFER: usize = 65536;
+/// Datagrams collected in a batch before they are sent anyway.
+const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
 /// libcoap's default idle-session timeout, in seconds.
 pub const DEFAULT_SESSION_TIMEOUT: u32 = 300;
 
@@ -195,7 +195,11 @@ pub struct Context {
     freed_asyncs: Vec<usize>,
     events: VecDeque<Event>,
     timers: BinaryHeap<Reverse<(u64, usize, TimerKind)>>,
-    rx: Vec<u8>,
+    /// Receive buffers, taken out while a batch is processed.
+    rx: Option<Box<crate::transport::udp::RecvBatch>>,
+    /// Datagrams held back while batching (see [`Context::begin_batch`]).
+    outbox: Vec<(Id, Vec<u8>, Option<Address>)>,
+    batching: bool,
     ready: Vec<usize>,
     /// Sessions freed by the engine itself (idle reaping) whose C handles
     /// the FFI layer must release.
@@ -276,7 +280,9 @@ impl Context {
             freed_asyncs: Vec::new(),
             events: VecDeque::new(),
             timers: BinaryHeap::new(),
-            rx: vec![0; RX_BUFFER],
+            rx: None,
+            outbox: Vec::new(),
+            batching: false,
             ready: Vec::with_capacity(64),
             freed: Vec::new(),
             etag_counter: 0,
@@ -356,6 +362,7 @@ impl Context {
     /// handles the FFI layer must release.
     pub fn free_endpoint(&mut self, id: Id) -> Vec<usize> {
         let Some(ep) = self.endpoints.remove(id) else { return Vec::new() };
+        self.flush_before_close(ep.socket);
         if let Some(mut s) = self.sockets.remove(ep.socket) {
             self.poller.deregister(&mut s.udp);
         }
@@ -598,6 +605,7 @@ impl Context {
         let s = self.sessions.remove(id)?;
         match s.route {
             Route::Socket(sock) => {
+                self.flush_before_close(sock);
                 if let Some(mut sk) = self.sockets.remove(sock) {
                     self.poller.deregister(&mut sk.udp);
                 }
@@ -747,6 +755,20 @@ impl Context {
             log::debug!("packet loss: dropping a datagram of {} bytes", data.len());
             return Ok(());
         }
+        if self.batching {
+            let (sock, to) = match route {
+                Route::Socket(sock) => (Some(sock), None),
+                Route::Endpoint(ep) => (self.endpoints.get(ep).map(|e| e.socket), Some(remote)),
+            };
+            let sock = sock.ok_or(io::ErrorKind::NotConnected)?;
+            self.outbox.push((sock, data.to_vec(), to));
+            if self.outbox.len() >= OUTBOX_MAX {
+                // A burst: send now, so neither memory nor latency grows with it.
+                self.end_batch();
+                self.batching = true;
+            }
+            return Ok(());
+        }
         let result = match route {
             Route::Socket(sock) => match self.sockets.get(sock) {
                 Some(s) => s.udp.send(data),
@@ -767,6 +789,46 @@ impl Context {
                 Ok(())
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// From here until [`Context::end_batch`], datagrams are collected and
+    /// then sent with one sendmmsg(2) per socket: an I/O pass that answers
+    /// many requests makes a few system calls instead of one per answer.
+    pub fn begin_batch(&mut self) {
+        self.batching = true;
+    }
+
+    /// A socket about to close takes its collected datagrams out first
+    /// (a close_notify, the last answers).
+    fn flush_before_close(&mut self, sock: Id) {
+        if self.outbox.iter().any(|(s, _, _)| *s == sock) {
+            let batching = self.batching;
+            self.end_batch();
+            self.batching = batching;
+        }
+    }
+
+    /// Sends what was collected since [`Context::begin_batch`].
+    pub fn end_batch(&mut self) {
+        self.batching = false;
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let mut rest = outbox.as_mut_slice();
+        while let Some(((sock, _, _), _)) = rest.split_first() {
+            let sock = *sock;
+            let run = rest.iter().take_while(|(s, _, _)| *s == sock).count();
+            let (group, tail) = rest.split_at_mut(run);
+            let items: Vec<(Vec<u8>, Option<Address>)> = group.iter_mut().map(|(_, d, to)| (std::mem::take(d), *to)).collect();
+            match self.sockets.get(sock).map(|s| s.udp.send_many(&items)) {
+                Some(Ok(n)) if n < items.len() => log::warn!("send buffer full: {} datagram(s) dropped", items.len() - n),
+                Some(Err(e)) => log::warn!("sending {} datagram(s) failed: {e}", items.len()),
+                _ => {}
+            }
+            rest = tail;
+        }
+        outbox.clear();
+        if self.outbox.is_empty() && outbox.capacity() <= OUTBOX_MAX {
+            self.outbox = outbox;
         }
     }
 
@@ -1125,25 +1187,34 @@ impl Context {
     fn drain(&mut self, token: usize) {
         let Some(sock) = self.sockets.id_at(token) else { return };
         loop {
-            let mut rx = std::mem::take(&mut self.rx);
+            let mut rx = self.rx.take().unwrap_or_default();
             let got = match self.sockets.get(sock) {
-                Some(s) => s.udp.recv_from(&mut rx),
-                None => break,
+                Some(s) => s.udp.recv_many(&mut rx),
+                None => {
+                    self.rx = Some(rx);
+                    break;
+                }
             };
             match got {
-                Ok((n, from, ifindex)) => {
+                Ok((n, drained)) => {
                     let owner = match self.sockets.get(sock).map(|s| &s.owner) {
                         Some(Owner::Endpoint(ep)) => Some(Err(*ep)),
                         Some(Owner::Session(sid)) => Some(Ok(*sid)),
                         None => None,
                     };
-                    if let (Some(owner), Some(data)) = (owner, rx.get(..n)) {
-                        self.on_datagram(owner, from, ifindex, data);
+                    for i in 0..n {
+                        if let (Some(owner), Some(from)) = (owner, rx.from.get(i).copied().flatten()) {
+                            let ifindex = rx.ifindex.get(i).copied().unwrap_or(-1);
+                            self.on_datagram(owner, from, ifindex, rx.datagram(i));
+                        }
                     }
-                    self.rx = rx;
+                    self.rx = Some(rx);
+                    if drained {
+                        break;
+                    }
                 }
                 Err(e) => {
-                    self.rx = rx;
+                    self.rx = Some(rx);
                     if e.kind() != io::ErrorKind::WouldBlock {
                         log::debug!("receive: {e}");
                         if let Some(Owner::Session(sid)) = self.sockets.get(sock).map(|s| &s.owner) {
@@ -1576,6 +1647,7 @@ impl Context {
     /// Frees every session and endpoint (coap_free_context); returns the
     /// session handles to release.
     pub fn shutdown(&mut self) -> Vec<usize> {
+        self.end_batch();
         let mut handles: Vec<usize> = self.session_ids().into_iter().filter_map(|id| self.drop_session(id)).collect();
         for ep in self.endpoints.ids() {
             handles.extend(self.free_endpoint(ep));

@@ -176,6 +176,15 @@ fn echo_block1(req: *mut coap_pdu_t, resp: *mut coap_pdu_t) {
     }
 }
 
+/// Ends an I/O pass: what the pass and its callbacks sent goes out (the
+/// context may have been freed by a callback; then it went out already).
+fn end_pass(ctx: *mut coap_context_t) {
+    // SAFETY: as in next().
+    if let Some(engine) = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()) {
+        engine.end_batch();
+    }
+}
+
 /// COAP_IO_WAIT, COAP_IO_NO_WAIT or milliseconds, as a poll timeout.
 fn timeout_of(ms: u32) -> Option<Duration> {
     match ms {
@@ -196,12 +205,15 @@ pub unsafe extern "C" fn coap_io_process(ctx: *mut coap_context_t, timeout_ms: u
                 return -1;
             }
             let Some(engine) = obj.engine.as_mut() else { return -1 };
+            engine.begin_batch();
             if let Err(e) = engine.process(timeout_of(timeout_ms)) {
+                engine.end_batch();
                 log::error!("coap_io_process: {e}");
                 return -1;
             }
         }
         dispatch(ctx);
+        end_pass(ctx);
         crate::ffi::cache::expire(ctx);
         i32::try_from(start.elapsed().as_millis()).unwrap_or(i32::MAX)
     })
@@ -248,10 +260,13 @@ pub unsafe extern "C" fn coap_io_prepare_epoll(ctx: *mut coap_context_t, _now: c
 #[no_mangle]
 pub unsafe extern "C" fn coap_io_do_epoll(ctx: *mut coap_context_t, _events: *mut libc::epoll_event, _nevents: usize) {
     guard("coap_io_do_epoll", || {
-        if let Err(e) = engine!("coap_io_do_epoll", ctx).process(Some(Duration::ZERO)) {
+        let engine = engine!("coap_io_do_epoll", ctx);
+        engine.begin_batch();
+        if let Err(e) = engine.process(Some(Duration::ZERO)) {
             log::error!("coap_io_do_epoll: {e}");
         }
         dispatch(ctx);
+        end_pass(ctx);
     })
 }
 
@@ -346,9 +361,12 @@ pub unsafe extern "C" fn coap_io_prepare_io(
 #[no_mangle]
 pub unsafe extern "C" fn coap_io_do_io(ctx: *mut coap_context_t, _now: coap_tick_t) {
     guard("coap_io_do_io", || {
-        if let Err(e) = engine!("coap_io_do_io", ctx).process(Some(Duration::ZERO)) {
+        let engine = engine!("coap_io_do_io", ctx);
+        engine.begin_batch();
+        if let Err(e) = engine.process(Some(Duration::ZERO)) {
             log::error!("coap_io_do_io: {e}");
         }
         dispatch(ctx);
+        end_pass(ctx);
     })
 }

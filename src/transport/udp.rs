@@ -180,6 +180,203 @@ pub fn interface_index(name: &str) -> Option<u32> {
     (i != 0).then_some(i)
 }
 
+/// Datagrams read or written per system call when batching.
+pub const BATCH: usize = 16;
+/// Room per datagram in a receive batch: the largest UDP payload.
+const SLOT: usize = 65536;
+
+/// Buffers for one recvmmsg(2): `BATCH` datagrams with their senders and
+/// arrival interfaces. The buffer is allocated zeroed and untouched, so
+/// only the pages datagrams land in become resident.
+pub struct RecvBatch {
+    buf: Vec<u8>,
+    pub lens: [usize; BATCH],
+    pub from: [Option<Address>; BATCH],
+    pub ifindex: [i32; BATCH],
+}
+
+impl Default for RecvBatch {
+    fn default() -> Self {
+        RecvBatch { buf: vec![0; BATCH * SLOT], lens: [0; BATCH], from: [None; BATCH], ifindex: [-1; BATCH] }
+    }
+}
+
+impl RecvBatch {
+    /// The `i`th datagram of the last receive.
+    pub fn datagram(&self, i: usize) -> &[u8] {
+        let len = self.lens.get(i).copied().unwrap_or(0).min(SLOT);
+        self.buf.get(i * SLOT..i * SLOT + len).unwrap_or_default()
+    }
+}
+
+impl Udp {
+    /// Reads up to `BATCH` datagrams. Returns how many, and whether the
+    /// socket's queue is known to be empty now (fewer than asked for came
+    /// back): with edge-triggered polling, a later arrival raises a new
+    /// event, so the caller need not read again until WouldBlock.
+    pub fn recv_many(&self, batch: &mut RecvBatch) -> io::Result<(usize, bool)> {
+        match &self.sock {
+            Inner::Udp(s) => recv_batch(s.as_raw_fd(), batch).map(|n| (n, n < BATCH)),
+            Inner::Unix(s) => {
+                let slot = batch.buf.get_mut(..SLOT).unwrap_or_default();
+                let (n, a) = s.recv_from(slot)?;
+                batch.lens[0] = n;
+                batch.from[0] = Some(from_unix(&a));
+                batch.ifindex[0] = -1;
+                Ok((1, false))
+            }
+        }
+    }
+
+    /// Sends datagrams to their addresses, `BATCH` per sendmmsg(2) on UDP
+    /// sockets; `to` None uses the connected peer. Returns how many went;
+    /// stops at the first error (WouldBlock included) if none went.
+    pub fn send_many(&self, items: &[(Vec<u8>, Option<Address>)]) -> io::Result<usize> {
+        let Inner::Udp(s) = &self.sock else {
+            let mut sent = 0;
+            for (data, to) in items {
+                let r = match to {
+                    Some(to) => self.send_to(data, to),
+                    None => self.send(data),
+                };
+                match r {
+                    Ok(_) => sent += 1,
+                    Err(e) if sent == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            return Ok(sent);
+        };
+        send_batch(s.as_raw_fd(), items)
+    }
+}
+
+/// An IP address as the sockaddr the kernel takes; None for AF_UNIX.
+fn to_sockaddr(a: &Address) -> Option<(libc::sockaddr_storage, libc::socklen_t)> {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    match ip(a)? {
+        SocketAddr::V4(v4) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
+            Some((ss, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t))
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo().to_be(),
+                sin6_addr: libc::in6_addr { s6_addr: v6.ip().octets() },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: as above, for sockaddr_in6.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
+            Some((ss, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t))
+        }
+    }
+}
+
+fn send_batch(fd: i32, items: &[(Vec<u8>, Option<Address>)]) -> io::Result<usize> {
+    let mut total = 0;
+    for chunk in items.chunks(BATCH) {
+        let mut names: Vec<(libc::sockaddr_storage, libc::socklen_t)> = Vec::with_capacity(chunk.len());
+        let mut iovs: Vec<libc::iovec> = Vec::with_capacity(chunk.len());
+        for (data, to) in chunk {
+            // SAFETY: all-zero is a valid sockaddr_storage.
+            names.push(to.as_ref().and_then(to_sockaddr).unwrap_or((unsafe { std::mem::zeroed() }, 0)));
+            iovs.push(libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() });
+        }
+        // SAFETY: all-zero is a valid mmsghdr.
+        let mut msgs: Vec<libc::mmsghdr> = (0..chunk.len()).map(|_| unsafe { std::mem::zeroed() }).collect();
+        for (i, m) in msgs.iter_mut().enumerate() {
+            let (Some(name), Some(iov)) = (names.get_mut(i), iovs.get_mut(i)) else { break };
+            if name.1 != 0 {
+                m.msg_hdr.msg_name = (&mut name.0 as *mut libc::sockaddr_storage).cast();
+                m.msg_hdr.msg_namelen = name.1;
+            }
+            m.msg_hdr.msg_iov = iov;
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: every header points at live locals (names, iovs, the
+        // items' data) that outlive the call; the kernel only reads them.
+        let n = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), msgs.len() as libc::c_uint, libc::MSG_NOSIGNAL) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if total == 0 { Err(e) } else { Ok(total) };
+        }
+        total += n as usize;
+        if (n as usize) < chunk.len() {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// recvmmsg(2) into the batch's slots, with packet info per datagram.
+fn recv_batch(fd: i32, batch: &mut RecvBatch) -> io::Result<usize> {
+    // SAFETY: all-zero is valid for these plain C structs.
+    let mut names: [libc::sockaddr_storage; BATCH] = unsafe { std::mem::zeroed() };
+    let mut controls = [[0u64; 16]; BATCH];
+    let base = batch.buf.as_mut_ptr();
+    let mut iovs: [libc::iovec; BATCH] = std::array::from_fn(|i| libc::iovec {
+        // SAFETY: slot i lies within the BATCH * SLOT bytes of `buf`.
+        iov_base: unsafe { base.add(i * SLOT) }.cast(),
+        iov_len: SLOT,
+    });
+    // SAFETY: as above.
+    let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+    for (i, m) in msgs.iter_mut().enumerate() {
+        m.msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_storage).cast();
+        m.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        m.msg_hdr.msg_iov = &mut iovs[i];
+        m.msg_hdr.msg_iovlen = 1;
+        m.msg_hdr.msg_control = controls[i].as_mut_ptr().cast();
+        m.msg_hdr.msg_controllen = std::mem::size_of_val(&controls[i]);
+    }
+    // SAFETY: every pointer in `msgs` refers to a live buffer of the stated
+    // size for the duration of the call.
+    let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as libc::c_uint, 0, std::ptr::null_mut()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    for i in 0..n.min(BATCH) {
+        let m = &msgs[i];
+        batch.lens[i] = (m.msg_len as usize).min(SLOT);
+        batch.from[i] = sockaddr_to_address(&names[i]);
+        batch.ifindex[i] = pktinfo_ifindex(&m.msg_hdr);
+    }
+    Ok(n.min(BATCH))
+}
+
+/// The arrival interface from a received message's control data.
+fn pktinfo_ifindex(msg: &libc::msghdr) -> i32 {
+    let mut ifindex = -1;
+    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
+    // within msg_controllen; each payload is read unaligned.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            let (level, ty) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
+            if level == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
+                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>());
+                ifindex = info.ipi_ifindex;
+            } else if level == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
+                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in6_pktinfo>());
+                ifindex = info.ipi6_ifindex as i32;
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
+    }
+    ifindex
+}
+
 /// Asks the kernel to report each datagram's arrival interface.
 fn ask_for_pktinfo(fd: i32, v6: bool) {
     let on: libc::c_int = 1;
