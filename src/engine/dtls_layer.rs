@@ -303,7 +303,7 @@ impl Context {
         };
         let mut out = Vec::new();
         let result = match (d.state, d.conn.as_deref_mut()) {
-            (State::Connected, Some(c)) => c.send(data, &mut out).map_err(|e| io::Error::new(io::ErrorKind::Other, e)),
+            (State::Connected, Some(c)) => c.send(data, &mut out).map_err(io::Error::other),
             (State::Handshake, _) => {
                 if !d.queue.iter().any(|q| q.as_slice() == data) {
                     d.queue.push(data.to_vec());

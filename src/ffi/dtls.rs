@@ -39,8 +39,10 @@ struct Snapshot {
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     static SNAPSHOT: RefCell<Snapshot> = RefCell::new(Snapshot::default());
-    /// Storage behind pointers returned from inside a call-back.
-    static ANSWER: RefCell<Vec<Box<(Vec<u8>, coap_bin_const_t)>>> = const { RefCell::new(Vec::new()) };
+    /// Storage behind pointers returned from inside a call-back; boxed so
+    /// each coap_bin_const_t keeps its address as the list grows.
+    #[allow(clippy::vec_box)]
+    static ANSWER: RefCell<Vec<Box<crate::ffi::session::PskAnswer>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Marks a validation call-back as running on this thread.

@@ -13,12 +13,15 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 /// What a `coap_session_t *` points at. The addresses are copies made on
 /// first request (most sessions are never asked), kept so the pointers
 /// coap_session_get_addr_*() return stay valid.
+/// A PSK value handed to C, with the bytes its view points into.
+pub(crate) type PskAnswer = (Vec<u8>, coap_bin_const_t);
+
 pub struct SessionCell {
     pub ctx: *mut coap_context_t,
     pub id: Id,
     addrs: Option<Box<[coap_address_t; 2]>>,
     /// Storage behind coap_session_get_psk_hint/_identity/_key() (0, 1, 2).
-    psk: Option<Box<[(Vec<u8>, coap_bin_const_t); 3]>>,
+    psk: Option<Box<[PskAnswer; 3]>>,
 }
 
 impl SessionCell {
