@@ -254,6 +254,15 @@ pub fn lose_next() -> bool {
     u32::from(u16::from_be_bytes(r)) % 1000 < l.per_mille
 }
 
+/// Every PDU sent or received, at debug level, as libcoap logs them.
+fn show(pdu: &Pdu) {
+    if log::log_enabled!(log::Level::Debug) {
+        for line in crate::proto::show::pdu_lines(pdu) {
+            log::debug!("{}", String::from_utf8_lossy(&line).trim_end());
+        }
+    }
+}
+
 pub(super) fn now() -> u64 {
     clock::ticks()
 }
@@ -859,6 +868,7 @@ impl Context {
     }
 
     fn send_now(&mut self, id: Id, pdu: Pdu, now: u64) -> Result<(), SendError> {
+        show(&pdu);
         let wire = wire::to_vec(&pdu, msg::Framing::Udp).map_err(|_| SendError::Encode)?;
         let s = self.sessions.get(id).ok_or(SendError::NoSession)?;
         let (route, remote) = (s.route, s.remote);
@@ -1087,6 +1097,7 @@ impl Context {
         if request_typ == MsgType::Con && response.typ == MsgType::Ack {
             response.mid = request_mid;
         }
+        show(&response);
         let wire = match wire::to_vec(&response, msg::Framing::Udp) {
             Ok(w) => w,
             Err(e) => {
@@ -1257,6 +1268,7 @@ impl Context {
             Ok(p) => p,
             Err(e) => return self.on_bad_datagram(owner, from, data, e),
         };
+        show(&pdu);
         let id = match owner {
             Ok(sid) => sid,
             Err(ep) => {
