@@ -166,12 +166,51 @@ static void test_notify_wakes_the_coap_fd(void) {
   CU_ASSERT_EQUAL(notifications, before + 1);
 }
 
+/* Fresh tokens from one session cannot grow the observer list without end:
+ * past the per-session bound the GETs are answered but not registered. */
+static void test_registration_flood_is_bounded(void) {
+  char token[8];
+  int before;
+  notifications = 0;
+  for (int i = 0; i < 40; i++) {
+    snprintf(token, sizeof(token), "f%02d", i);
+    send_get(token, COAP_OBSERVE_ESTABLISH);
+  }
+  pump(40);
+  CU_ASSERT_EQUAL_FATAL(notifications, 40);
+  before = notifications;
+  CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+  pump(before + 40);
+  /* The earlier tests' observers (if any) plus 32 from the flood. */
+  CU_ASSERT(notifications - before >= 32 && notifications - before < 40);
+}
+
+/* Deleting an observed resource tells its observers (4.04, RFC 7641) and
+ * lets go of their sessions. */
+static void test_delete_observed_resource(void) {
+  notifications = 0;
+  send_get("del", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  CU_ASSERT_EQUAL_FATAL(notifications, 1);
+  last_code = 0;
+  CU_ASSERT(coap_delete_resource(server, res));
+  res = NULL;
+  for (int i = 0; i < 100 && last_code != COAP_RESPONSE_CODE_NOT_FOUND; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(client, 5);
+  }
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_FALSE(last_has_observe);
+}
+
 void register_observe(void) {
   static const capi_test_t tests[] = {
       {"register, notify, cancel", test_register_notify_cancel},
       {"deregister with Observe 1", test_deregister_with_observe_1},
       {"not observable", test_not_observable},
       {"a notification wakes an application waiting on the coap fd", test_notify_wakes_the_coap_fd},
+      {"a registration flood from many tokens is bounded", test_registration_flood_is_bounded},
+      {"deleting an observed resource sends 4.04", test_delete_observed_resource},
       {NULL, NULL}};
   CU_pSuite suite = CU_add_suite("observe", setup, teardown);
   for (const capi_test_t *t = tests; t->name; t++)

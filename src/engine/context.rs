@@ -933,8 +933,13 @@ impl Context {
                 let seq = match self.resources.get_mut(resource) {
                     Some(r) if ok && r.observable => {
                         r.observers.retain(|o| !(o.session == id && o.token == token));
-                        r.observers.push(Observer { session: id, token, request, non_sent: 0, last_mid: None });
-                        Some(r.obs_seq)
+                        if r.observers.iter().filter(|o| o.session == id).count() >= observe::MAX_PER_SESSION {
+                            log::warn!("observe: session holds {} observations of this resource; not registering more", observe::MAX_PER_SESSION);
+                            None
+                        } else {
+                            r.observers.push(Observer { session: id, token, request, non_sent: 0, last_mid: None });
+                            Some(r.obs_seq)
+                        }
                     }
                     _ => None,
                 };
@@ -977,6 +982,25 @@ impl Context {
             }
         }
         self.finish_request(id, request_typ, request_code, request_mid, response);
+    }
+
+    /// coap_delete_resource(): observers hear 4.04 (RFC 7641 §3.2, as
+    /// libcoap sends) and the references they held on sessions go.
+    pub fn delete_resource(&mut self, rid: Id) -> Option<super::resource::Resource> {
+        let mut r = self.resources.remove(rid)?;
+        for o in std::mem::take(&mut r.observers) {
+            if let Some(s) = self.sessions.get_mut(o.session) {
+                let typ = if r.flags & NOTIFY_CON != 0 { MsgType::Con } else { MsgType::Non };
+                let mut gone = Pdu::new(typ, msg::NOT_FOUND, s.new_mid(), 0);
+                if gone.add_token(&o.token).is_ok() && gone.add_payload(response_phrase(msg::NOT_FOUND).as_bytes()).is_ok() {
+                    if let Err(e) = self.send_now(o.session, gone, now()) {
+                        log::debug!("4.04 to an observer of a deleted resource not sent: {e:?}");
+                    }
+                }
+            }
+            self.release_library_ref(o.session);
+        }
+        Some(r)
     }
 
     fn observer_mut(&mut self, resource: Id, session: Id, token: &[u8]) -> Option<&mut Observer> {

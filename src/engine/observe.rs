@@ -6,6 +6,9 @@ use crate::proto::pdu::Pdu;
 /// Every fifth notification of a NON resource goes as CON (RFC 7641 §4.5),
 /// so a client that vanished is noticed.
 pub const NON_BEFORE_CON: u8 = 4;
+/// Observations one session may hold on one resource: a flood of
+/// registrations with fresh tokens is answered, but not registered.
+pub const MAX_PER_SESSION: usize = 32;
 
 /// Observe sequence numbers are 24 bits (RFC 7641 §3.4).
 pub fn next_seq(seq: u32) -> u32 {

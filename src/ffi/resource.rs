@@ -308,7 +308,7 @@ pub unsafe extern "C" fn coap_delete_resource(context: *mut coap_context_t, reso
                 1
             }
             Place::InContext { ctx, id } => {
-                let removed = engine!("coap_delete_resource", ctx).resources.remove(id);
+                let removed = engine!("coap_delete_resource", ctx).delete_resource(id);
                 match removed {
                     Some(r) => {
                         release(ctx, resource, r.user_data);
