@@ -329,10 +329,16 @@ impl Context {
             resp.add_option(option::BLOCK2, &opt.to_vec()).ok()?;
             resp.add_payload(&data).ok()
         })();
-        if let Some(o) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()).and_then(|f| {
-            f.blocks.outgoing.iter_mut().find(|o| o.code == req.code && o.key == key)
-        }) {
-            o.head = head;
+        if let Some(f) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()) {
+            if more {
+                if let Some(o) = f.blocks.outgoing.iter_mut().find(|o| o.code == req.code && o.key == key) {
+                    o.head = head;
+                }
+            } else {
+                // The last block went: a lost answer is repeated from the
+                // duplicate cache (CON) or the handler runs again (NON).
+                f.blocks.outgoing.retain(|o| !(o.code == req.code && o.key == key));
+            }
         }
         built.map(|_| resp)
     }
