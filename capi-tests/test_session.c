@@ -487,6 +487,35 @@ static void test_burst_in_one_pass(void) {
   CU_ASSERT_EQUAL(responses, before + 40);
 }
 
+static int direct_events;
+static coap_event_t direct_last;
+static int on_direct_event(coap_session_t *s, const coap_event_t event) {
+  (void)s;
+  direct_events++;
+  direct_last = event;
+  return 7;
+}
+
+/* The deprecated set/clear pair and coap_handle_event (coap_deprecated(3),
+ * Debian's 4.3.1 programs import them). */
+static void test_event_handler_old_api(void) {
+  coap_context_t *ctx = coap_new_context(NULL);
+  direct_events = 0;
+  CU_ASSERT_EQUAL(coap_handle_event(ctx, COAP_EVENT_SESSION_CONNECTED, NULL), 0); /* none yet */
+  coap_set_event_handler(ctx, on_direct_event);
+  CU_ASSERT_EQUAL(coap_handle_event(ctx, COAP_EVENT_SESSION_CONNECTED, session), 7);
+  CU_ASSERT_EQUAL(direct_events, 1);
+  CU_ASSERT_EQUAL(direct_last, COAP_EVENT_SESSION_CONNECTED);
+  coap_clear_event_handler(ctx);
+  CU_ASSERT_EQUAL(coap_handle_event(ctx, COAP_EVENT_SESSION_CLOSED, NULL), 0);
+  CU_ASSERT_EQUAL(direct_events, 1);
+  coap_free_context(ctx);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_handle_event(ctx, COAP_EVENT_SESSION_CLOSED, NULL), 0); /* freed context */
+  CU_ASSERT(capi_log_calls >= 1);
+  capi_log_capture_stop();
+}
+
 static int chained;
 static coap_response_t send_from_handler(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                          const coap_mid_t mid) {
@@ -717,6 +746,7 @@ void register_session(void) {
       {"free the endpoint inside its request handler", test_free_endpoint_in_handler},
       {"send from a handler; coap_io_process refused there", test_send_from_handler},
       {"a burst larger than a receive batch, in one pass", test_burst_in_one_pass},
+      {"coap_set/clear_event_handler and coap_handle_event", test_event_handler_old_api},
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
       {"async (separate) responses", test_async},

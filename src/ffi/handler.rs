@@ -40,3 +40,33 @@ pub unsafe extern "C" fn coap_register_pong_handler(context: *mut coap_context_t
 pub unsafe extern "C" fn coap_register_event_handler(context: *mut coap_context_t, handler: coap_event_handler_t) {
     guard("coap_register_event_handler", || handle!("coap_register_event_handler", context, ContextObj).handlers.event = handler)
 }
+
+/// The old name of coap_register_event_handler (coap_deprecated(3)).
+#[no_mangle]
+pub unsafe extern "C" fn coap_set_event_handler(context: *mut coap_context_t, handler: coap_event_handler_t) {
+    guard("coap_set_event_handler", || handle!("coap_set_event_handler", context, ContextObj).handlers.event = handler)
+}
+
+/// The old way to remove the event handler (coap_deprecated(3)).
+#[no_mangle]
+pub unsafe extern "C" fn coap_clear_event_handler(context: *mut coap_context_t) {
+    guard("coap_clear_event_handler", || handle!("coap_clear_event_handler", context, ContextObj).handlers.event = None)
+}
+
+/// Calls the context's event handler now; 0 when none is registered.
+#[no_mangle]
+pub unsafe extern "C" fn coap_handle_event(context: *mut coap_context_t, event: Event, session: *mut coap_session_t) -> std::ffi::c_int {
+    guard("coap_handle_event", || {
+        let handler = handle!("coap_handle_event", context, ContextObj, else 0).handlers.event;
+        if !session.is_null() {
+            // A session given must be live; the handler may use it.
+            let _ = handle!("coap_handle_event", session, crate::ffi::session::SessionCell, else 0);
+        }
+        match handler {
+            // SAFETY: the application's handler, called as libcoap does; no
+            // borrow of the context is held across the call.
+            Some(f) => unsafe { f(session, event) },
+            None => 0,
+        }
+    })
+}
