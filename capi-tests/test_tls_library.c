@@ -63,6 +63,31 @@ static void test_show_version_logs(void) {
   capi_log_capture_stop();
 }
 
+/* OSCORE and WebSockets are not built: their calls fail as in a libcoap
+ * configured without them, with a log line saying so. */
+static void test_unbuilt_features_fail(void) {
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_address_t a;
+  coap_str_const_t conf = {0, NULL};
+  uint8_t id[1] = {1};
+  coap_bin_const_t rid = {1, id};
+  coap_address_init(&a);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_oscore_is_supported(), 0);
+  CU_ASSERT_PTR_NULL(coap_new_oscore_conf(conf, NULL, NULL, 0));
+  CU_ASSERT_PTR_NULL(coap_new_client_session_oscore(ctx, NULL, &a, COAP_PROTO_UDP, NULL));
+  CU_ASSERT_PTR_NULL(coap_new_client_session_oscore_psk(ctx, NULL, &a, COAP_PROTO_DTLS, NULL, NULL));
+  CU_ASSERT_PTR_NULL(coap_new_client_session_oscore_pki(ctx, NULL, &a, COAP_PROTO_DTLS, NULL, NULL));
+  CU_ASSERT_EQUAL(coap_context_oscore_server(ctx, NULL), 0);
+  CU_ASSERT_EQUAL(coap_new_oscore_recipient(ctx, &rid), 0);
+  CU_ASSERT_EQUAL(coap_delete_oscore_recipient(ctx, &rid), 0);
+  CU_ASSERT_EQUAL(coap_delete_oscore_conf(NULL), 0);
+  CU_ASSERT_EQUAL(coap_ws_set_host_request(NULL, NULL), 0);
+  CU_ASSERT(capi_log_calls >= 7);
+  capi_log_capture_stop();
+  coap_free_context(ctx);
+}
+
 void register_tls_library(void) {
   static const capi_test_t tests[] = {
       {"is_supported answers", test_supported_answers},
@@ -70,6 +95,7 @@ void register_tls_library(void) {
       {"version and support strings", test_strings},
       {"small and NULL buffers", test_small_and_null_buffers},
       {"coap_show_tls_version logs", test_show_version_logs},
+      {"OSCORE and WebSockets calls fail as unbuilt", test_unbuilt_features_fail},
       {NULL, NULL}};
   capi_add_suite("tls_library", tests);
 }

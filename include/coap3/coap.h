@@ -788,6 +788,8 @@ typedef struct coap_optlist_t {
   uint8_t *data;
 } coap_optlist_t;
 
+typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
+
 /*
  A message id, or `COAP_INVALID_MID` (-1). A newtype so the boundary helper
  knows its failure value.
@@ -898,8 +900,6 @@ typedef struct coap_option {
 } coap_option;
 
 typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
-
-typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
 
 typedef int (*coap_observe_added_t)(coap_session_t *session,
                                     coap_subscription_t *observe_key,
@@ -1291,6 +1291,39 @@ int coap_add_optlist_pdu(coap_pdu_t *pdu, struct coap_optlist_t **chain);
 
 int coap_oscore_is_supported(void);
 
+coap_session_t *coap_new_client_session_oscore(coap_context_t *_ctx,
+                                               const struct coap_address_t *_local_if,
+                                               const struct coap_address_t *_server,
+                                               coap_proto_t _proto,
+                                               coap_oscore_conf_t *_oscore_conf);
+
+coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *_ctx,
+                                                   const struct coap_address_t *_local_if,
+                                                   const struct coap_address_t *_server,
+                                                   coap_proto_t _proto,
+                                                   struct coap_dtls_cpsk_t *_psk_data,
+                                                   coap_oscore_conf_t *_oscore_conf);
+
+coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *_ctx,
+                                                   const struct coap_address_t *_local_if,
+                                                   const struct coap_address_t *_server,
+                                                   coap_proto_t _proto,
+                                                   struct coap_dtls_pki_t *_pki_data,
+                                                   coap_oscore_conf_t *_oscore_conf);
+
+int coap_context_oscore_server(coap_context_t *_context, coap_oscore_conf_t *_oscore_conf);
+
+coap_oscore_conf_t *coap_new_oscore_conf(struct coap_str_const_t _conf_mem,
+                                         coap_oscore_save_seq_num_t _save_seq_num_func,
+                                         void *_save_seq_num_func_param,
+                                         uint64_t _start_seq_num);
+
+int coap_delete_oscore_conf(coap_oscore_conf_t *_oscore_conf);
+
+int coap_new_oscore_recipient(coap_context_t *_context, struct coap_bin_const_t *_recipient_id);
+
+int coap_delete_oscore_recipient(coap_context_t *_context, struct coap_bin_const_t *_recipient_id);
+
 coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *pdu);
 
 coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *pdu);
@@ -1451,6 +1484,12 @@ void coap_show_tls_version(coap_log_t level);
 int coap_ws_is_supported(void);
 
 int coap_wss_is_supported(void);
+
+/*
+ Without WebSockets there is no Host header to set: 0, as libcoap
+ answers when built without them.
+ */
+int coap_ws_set_host_request(coap_session_t *_session, struct coap_str_const_t *_ws_host);
 
 /*
  Zeroes `addr` and sets its size to that of the union (AF_UNSPEC).
@@ -1874,21 +1913,12 @@ struct coap_string_t *coap_get_query(const coap_pdu_t *request);
 #ifdef __cplusplus
 extern "C" {
 #endif
-int coap_context_oscore_server(coap_context_t *, coap_oscore_conf_t *);
-int coap_delete_oscore_conf(coap_oscore_conf_t *);
-int coap_delete_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 int coap_mcast_set_hops(coap_session_t *, size_t);
-coap_session_t *coap_new_client_session_oscore(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_oscore_conf_t *);
-coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_pki_t *, coap_oscore_conf_t *);
-coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *, const coap_address_t *, const coap_address_t *, coap_proto_t, coap_dtls_cpsk_t *, coap_oscore_conf_t *);
-coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t, coap_oscore_save_seq_num_t, void *, uint64_t);
-int coap_new_oscore_recipient(coap_context_t *, coap_bin_const_t *);
 coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
 void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
 int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
 void coap_persist_stop(coap_context_t *);
 void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
-int coap_ws_set_host_request(coap_session_t *, coap_str_const_t *);
 #ifdef __cplusplus
 }
 #endif

@@ -11,3 +11,11 @@ pub extern "C" fn coap_ws_is_supported() -> c_int {
 pub extern "C" fn coap_wss_is_supported() -> c_int {
     0
 }
+
+/// Without WebSockets there is no Host header to set: 0, as libcoap
+/// answers when built without them.
+#[no_mangle]
+pub extern "C" fn coap_ws_set_host_request(_session: *mut crate::ffi::types::coap_session_t, _ws_host: *mut crate::ffi::types::coap_str_const_t) -> c_int {
+    log::warn!("coap_ws_set_host_request: WebSockets are not supported by this build");
+    0
+}
