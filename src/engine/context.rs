@@ -25,6 +25,8 @@ use std::time::Duration;
 mod blockwise;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
+#[path = "persist.rs"]
+pub mod persist;
 
 /// Largest UDP datagram we accept.
 const RX_BUFFER: usize = 65536;
@@ -206,6 +208,8 @@ pub struct Context {
     armed_due: Option<u64>,
     /// DTLS server set-up and helpers (dtls_layer.rs).
     dtls: dtls::Layer,
+    /// coap_persist(3) changes for the FFI layer (persist.rs).
+    pub persist: persist::Journal,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -282,6 +286,7 @@ impl Context {
             etag_counter: 0,
             armed_due: None,
             dtls: dtls::Layer::default(),
+            persist: persist::Journal::default(),
         })
     }
 
@@ -586,6 +591,7 @@ impl Context {
     /// Removes a session now, whatever its count; returns its handle.
     fn drop_session(&mut self, id: Id) -> Option<usize> {
         self.dtls_close(id);
+        self.persist_observers_gone(None, id, None);
         for (_, r) in self.resources.iter_mut() {
             r.observers.retain(|o| o.session != id);
         }
@@ -858,10 +864,13 @@ impl Context {
             Observe::None => {}
             Observe::Register(request) => {
                 let token = request.token().to_vec();
+                if ok {
+                    self.persist_observers_gone(Some(resource), id, Some(&token));
+                }
                 let seq = match self.resources.get_mut(resource) {
                     Some(r) if ok && r.observable => {
                         r.observers.retain(|o| !(o.session == id && o.token == token));
-                        r.observers.push(Observer { session: id, token, request, non_sent: 0, last_mid: None });
+                        r.observers.push(Observer::new(id, token.clone(), request));
                         Some(r.obs_seq)
                     }
                     _ => None,
@@ -870,6 +879,7 @@ impl Context {
                     // The observer keeps its session alive (not reaped).
                     self.reference(id);
                     let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
+                    self.persist_observer_added(resource, id, &token);
                 }
             }
             Observe::Async(aid) => {
@@ -912,6 +922,7 @@ impl Context {
     }
 
     fn remove_observer(&mut self, resource: Id, session: Id, token: &[u8]) {
+        self.persist_observers_gone(Some(resource), session, Some(token));
         let removed = self.resources.get_mut(resource).map_or(0, |r| {
             let before = r.observers.len();
             r.observers.retain(|o| !(o.session == session && o.token == token));
@@ -932,6 +943,7 @@ impl Context {
 
     /// Removes every observation held by a session (RST, failure, close).
     fn remove_observers_of(&mut self, session: Id, only_token: Option<&[u8]>) {
+        self.persist_observers_gone(None, session, only_token);
         let mut removed = 0;
         for (_, r) in self.resources.iter_mut() {
             let before = r.observers.len();
@@ -973,6 +985,8 @@ impl Context {
                 continue;
             }
             r.obs_seq = observe::next_seq(r.obs_seq);
+            self.persist_value(rid);
+            let Some(r) = self.resources.get_mut(rid) else { continue };
             let flags = r.flags;
             let handlers = r.handlers;
             let mut jobs = Vec::with_capacity(r.observers.len());

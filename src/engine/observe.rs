@@ -21,6 +21,9 @@ pub fn seq_bytes(seq: u32) -> Vec<u8> {
 
 #[derive(Debug)]
 pub struct Observer {
+    /// Unique in the process: the `coap_subscription_t *` coap_persist(3)
+    /// call-backs and coap_persist_observe_add() name the observer by.
+    pub key: u64,
     pub session: Id,
     pub token: Vec<u8>,
     /// The registering request, replayed for each notification.
@@ -29,6 +32,18 @@ pub struct Observer {
     pub non_sent: u8,
     /// Message id of the last notification, to match a RST.
     pub last_mid: Option<u16>,
+}
+
+/// Behind Observer::key; starts high so a key never looks like NULL or a
+/// small integer.
+static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x1000);
+
+impl Observer {
+    pub fn new(session: Id, token: Vec<u8>, request: Pdu) -> Observer {
+        // Keys step by 16 so they keep pointer alignment.
+        let key = NEXT_KEY.fetch_add(16, std::sync::atomic::Ordering::Relaxed);
+        Observer { key, session, token, request, non_sent: 0, last_mid: None }
+    }
 }
 
 /// What finishing a request does about observation.
