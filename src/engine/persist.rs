@@ -227,18 +227,14 @@ impl Context {
         }
         let sid = self.server_session(ep, remote);
         let token = request.token().to_vec();
-        self.persist_observers_gone(Some(rid), sid, Some(&token));
-        let mut replaced = 0;
-        if let Some(r) = self.resources.get_mut(rid) {
-            let before = r.observers.len();
-            r.observers.retain(|o| !(o.session == sid && o.token == token));
-            replaced = before - r.observers.len();
-            r.observers.push(Observer::new(sid, token.clone(), request));
+        let Some(r) = self.resources.get_mut(rid) else { return Err(AddError::NoResource(shown)) };
+        if let Some(o) = r.observers.iter().find(|o| o.session == sid && o.token == token) {
+            // Already observing: that subscription, unchanged (as libcoap).
+            return Ok(o.key);
         }
+        r.observers.push(Observer::new(sid, token.clone(), request));
         // The observer holds its session (one reference per observer).
-        if replaced == 0 {
-            self.reference(sid);
-        }
+        self.reference(sid);
         let key = self.resources.get(rid).and_then(|r| r.observers.last()).map_or(0, |o| o.key);
         self.persist_observer_added(rid, sid, &token);
         Ok(key)
