@@ -240,6 +240,14 @@ static void test_track_funcs(void) {
   CU_ASSERT_EQUAL(value_calls, 1); /* the number in use at registration */
   CU_ASSERT_STRING_EQUAL(value_name, "obs");
 
+  /* The client refreshing its interest keeps the subscription. */
+  send_req(COAP_REQUEST_CODE_GET, "obs", "tk1", COAP_OBSERVE_ESTABLISH);
+  pump(server, 2);
+  CU_ASSERT_EQUAL(responses, 2);
+  CU_ASSERT_EQUAL(added_calls, 1);
+  CU_ASSERT_EQUAL(deleted_calls, 0);
+  responses = 1;
+
   /* Numbers 1, 2, 3: only every second one (save_freq 2) is reported. */
   for (int n = 2; n <= 4; n++) {
     CU_ASSERT_EQUAL(coap_resource_notify_observers(obs, NULL), 1);

@@ -864,22 +864,20 @@ impl Context {
             Observe::None => {}
             Observe::Register(request) => {
                 let token = request.token().to_vec();
-                if ok {
-                    self.persist_observers_gone(Some(resource), id, Some(&token));
-                }
                 let seq = match self.resources.get_mut(resource) {
                     Some(r) if ok && r.observable => {
-                        r.observers.retain(|o| !(o.session == id && o.token == token));
-                        r.observers.push(Observer::new(id, token.clone(), request));
-                        Some(r.obs_seq)
+                        let fresh = observe::register(&mut r.observers, id, token.clone(), request);
+                        Some((r.obs_seq, fresh))
                     }
                     _ => None,
                 };
-                if let Some(seq) = seq {
-                    // The observer keeps its session alive (not reaped).
-                    self.reference(id);
+                if let Some((seq, fresh)) = seq {
                     let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
-                    self.persist_observer_added(resource, id, &token);
+                    if fresh {
+                        // The observer keeps its session alive (not reaped).
+                        self.reference(id);
+                        self.persist_observer_added(resource, id, &token);
+                    }
                 }
             }
             Observe::Async(aid) => {

@@ -46,6 +46,23 @@ impl Observer {
     }
 }
 
+/// Registers (session, token) as an observer with `request`. A
+/// re-registration (same session and token: the client refreshing its
+/// interest) keeps its subscription and takes the new request, as libcoap
+/// does; true when the observer is new (it then needs a session reference).
+pub fn register(observers: &mut Vec<Observer>, session: Id, token: Vec<u8>, request: Pdu) -> bool {
+    match observers.iter_mut().find(|o| o.session == session && o.token == token) {
+        Some(o) => {
+            o.request = request;
+            false
+        }
+        None => {
+            observers.push(Observer::new(session, token, request));
+            true
+        }
+    }
+}
+
 /// What finishing a request does about observation.
 #[derive(Debug)]
 pub enum Observe {
@@ -75,6 +92,19 @@ pub struct Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn re_registration_keeps_the_subscription() {
+        let id = crate::engine::slab::Slab::<u8>::default().insert(0);
+        let req = Pdu::new(crate::proto::msg::MsgType::Con, 1, 1, 0);
+        let mut list = Vec::new();
+        assert!(register(&mut list, id, b"t".to_vec(), req.clone()));
+        let key = list[0].key;
+        assert!(!register(&mut list, id, b"t".to_vec(), req.clone()));
+        assert_eq!((list.len(), list[0].key), (1, key));
+        assert!(register(&mut list, id, b"u".to_vec(), req));
+        assert_ne!(list[1].key, key);
+    }
 
     #[test]
     fn sequence_wraps_at_24_bits() {
