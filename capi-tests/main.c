@@ -65,6 +65,7 @@ int main(void) {
   register_resolve();
   register_error_response();
   register_dtls();
+  register_persist();
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();
   failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -872,34 +872,10 @@ typedef struct coap_dtls_spsk_t {
   struct coap_dtls_spsk_info_t psk_info;
 } coap_dtls_spsk_t;
 
-typedef struct coap_uri_t {
-  struct coap_str_const_t host;
-  uint16_t port;
-  struct coap_str_const_t path;
-  struct coap_str_const_t query;
-  coap_uri_scheme_t scheme;
-} coap_uri_t;
-
-typedef int64_t coap_tick_diff_t;
-
-typedef int coap_fd_t;
-
-typedef uint16_t coap_socket_flags_t;
-
 typedef struct coap_addr_tuple_t {
   struct coap_address_t remote;
   struct coap_address_t local;
 } coap_addr_tuple_t;
-
-/*
- The deprecated key/length option header of libcoap's old API.
- */
-typedef struct coap_option {
-  uint16_t key;
-  unsigned int length;
-} coap_option;
-
-typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
 
 typedef int (*coap_observe_added_t)(coap_session_t *session,
                                     coap_subscription_t *observe_key,
@@ -927,6 +903,30 @@ typedef int (*coap_dyn_resource_added_t)(coap_session_t *session,
 typedef int (*coap_resource_deleted_t)(coap_context_t *context,
                                        struct coap_str_const_t *resource_name,
                                        void *user_data);
+
+typedef struct coap_uri_t {
+  struct coap_str_const_t host;
+  uint16_t port;
+  struct coap_str_const_t path;
+  struct coap_str_const_t query;
+  coap_uri_scheme_t scheme;
+} coap_uri_t;
+
+typedef int64_t coap_tick_diff_t;
+
+typedef int coap_fd_t;
+
+typedef uint16_t coap_socket_flags_t;
+
+/*
+ The deprecated key/length option header of libcoap's old API.
+ */
+typedef struct coap_option {
+  uint16_t key;
+  unsigned int length;
+} coap_option;
+
+typedef int (*coap_lwip_input_wait_handler_t)(void *arg, uint32_t milli_secs);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1874,6 +1874,47 @@ int coap_cancel_observe(coap_session_t *session,
 
 void coap_session_set_no_observe_cancel(coap_session_t *session);
 
+/*
+ 1 when tracking started (a missing or empty file is a fresh start; a
+ corrupt one is logged, moved aside and treated as empty), 0 for a bad
+ context or an empty file name.
+ */
+int coap_persist_startup(coap_context_t *context,
+                         const char *dyn_resource_save_file,
+                         const char *observe_save_file,
+                         const char *obs_cnt_save_file,
+                         uint32_t save_freq);
+
+/*
+ Stops tracking; the saved state stays for the next start, and freeing
+ the context afterwards no longer counts as deleting its observers.
+ */
+void coap_persist_stop(coap_context_t *context);
+
+void coap_persist_track_funcs(coap_context_t *context,
+                              coap_observe_added_t observe_added,
+                              coap_observe_deleted_t observe_deleted,
+                              coap_track_observe_value_t track_observe_value,
+                              coap_dyn_resource_added_t dyn_resource_added,
+                              coap_resource_deleted_t resource_deleted,
+                              uint32_t save_freq,
+                              void *user_data);
+
+/*
+ A server session for `s_addr_info->remote` on the UDP endpoint bound to
+ `e_listen_addr`, observing with the saved request `raw_packet`; NULL
+ (with a log line) when it cannot be set up. `oscore_info` is ignored:
+ this build has no OSCORE, as libcoap built without it.
+ */
+coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
+                                              coap_proto_t e_proto,
+                                              const struct coap_address_t *e_listen_addr,
+                                              const struct coap_addr_tuple_t *s_addr_info,
+                                              const struct coap_bin_const_t *raw_packet,
+                                              const struct coap_bin_const_t *oscore_info);
+
+void coap_persist_set_observe_num(coap_resource_t *resource, uint32_t start_observe_no);
+
 int coap_split_uri(const uint8_t *str_var, size_t len, struct coap_uri_t *uri);
 
 int coap_split_proxy_uri(const uint8_t *str_var, size_t len, struct coap_uri_t *uri);
@@ -1914,11 +1955,6 @@ struct coap_string_t *coap_get_query(const coap_pdu_t *request);
 extern "C" {
 #endif
 int coap_mcast_set_hops(coap_session_t *, size_t);
-coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
-void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
-int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
-void coap_persist_stop(coap_context_t *);
-void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,8 @@ use std::time::Duration;
 mod blockwise;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
+#[path = "persist.rs"]
+pub mod persist;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
@@ -210,6 +212,8 @@ pub struct Context {
     armed_due: Option<u64>,
     /// DTLS server set-up and helpers (dtls_layer.rs).
     dtls: dtls::Layer,
+    /// coap_persist(3) changes for the FFI layer (persist.rs).
+    pub persist: persist::Journal,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -297,6 +301,7 @@ impl Context {
             etag_counter: 0,
             armed_due: None,
             dtls: dtls::Layer::default(),
+            persist: persist::Journal::default(),
         })
     }
 
@@ -602,6 +607,7 @@ impl Context {
     /// Removes a session now, whatever its count; returns its handle.
     fn drop_session(&mut self, id: Id) -> Option<usize> {
         self.dtls_close(id);
+        self.persist_observers_gone(None, id, None);
         for (_, r) in self.resources.iter_mut() {
             r.observers.retain(|o| o.session != id);
         }
@@ -932,21 +938,24 @@ impl Context {
                 let token = request.token().to_vec();
                 let seq = match self.resources.get_mut(resource) {
                     Some(r) if ok && r.observable => {
-                        r.observers.retain(|o| !(o.session == id && o.token == token));
-                        if r.observers.iter().filter(|o| o.session == id).count() >= observe::MAX_PER_SESSION {
+                        let exists = r.observers.iter().any(|o| o.session == id && o.token == token);
+                        if !exists && r.observers.iter().filter(|o| o.session == id).count() >= observe::MAX_PER_SESSION {
                             log::warn!("observe: session holds {} observations of this resource; not registering more", observe::MAX_PER_SESSION);
                             None
                         } else {
-                            r.observers.push(Observer { session: id, token, request, non_sent: 0, last_mid: None });
-                            Some(r.obs_seq)
+                            let fresh = observe::register(&mut r.observers, id, token.clone(), request);
+                            Some((r.obs_seq, fresh))
                         }
                     }
                     _ => None,
                 };
-                if let Some(seq) = seq {
-                    // The observer keeps its session alive (not reaped).
-                    self.reference(id);
+                if let Some((seq, fresh)) = seq {
                     let _ = response.add_option_before_payload(option::OBSERVE, &observe::seq_bytes(seq));
+                    if fresh {
+                        // The observer keeps its session alive (not reaped).
+                        self.reference(id);
+                        self.persist_observer_added(resource, id, &token);
+                    }
                 }
             }
             Observe::Async(aid) => {
@@ -1008,6 +1017,7 @@ impl Context {
     }
 
     fn remove_observer(&mut self, resource: Id, session: Id, token: &[u8]) {
+        self.persist_observers_gone(Some(resource), session, Some(token));
         let removed = self.resources.get_mut(resource).map_or(0, |r| {
             let before = r.observers.len();
             r.observers.retain(|o| !(o.session == session && o.token == token));
@@ -1028,6 +1038,7 @@ impl Context {
 
     /// Removes every observation held by a session (RST, failure, close).
     fn remove_observers_of(&mut self, session: Id, only_token: Option<&[u8]>) {
+        self.persist_observers_gone(None, session, only_token);
         let mut removed = 0;
         for (_, r) in self.resources.iter_mut() {
             let before = r.observers.len();
@@ -1069,6 +1080,8 @@ impl Context {
                 continue;
             }
             r.obs_seq = observe::next_seq(r.obs_seq);
+            self.persist_value(rid);
+            let Some(r) = self.resources.get_mut(rid) else { continue };
             let flags = r.flags;
             let handlers = r.handlers;
             let mut jobs = Vec::with_capacity(r.observers.len());

@@ -24,6 +24,9 @@ pub fn seq_bytes(seq: u32) -> Vec<u8> {
 
 #[derive(Debug)]
 pub struct Observer {
+    /// Unique in the process: the `coap_subscription_t *` coap_persist(3)
+    /// call-backs and coap_persist_observe_add() name the observer by.
+    pub key: u64,
     pub session: Id,
     pub token: Vec<u8>,
     /// The registering request, replayed for each notification.
@@ -32,6 +35,35 @@ pub struct Observer {
     pub non_sent: u8,
     /// Message id of the last notification, to match a RST.
     pub last_mid: Option<u16>,
+}
+
+/// Behind Observer::key; starts high so a key never looks like NULL or a
+/// small integer.
+static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x1000);
+
+impl Observer {
+    pub fn new(session: Id, token: Vec<u8>, request: Pdu) -> Observer {
+        // Keys step by 16 so they keep pointer alignment.
+        let key = NEXT_KEY.fetch_add(16, std::sync::atomic::Ordering::Relaxed);
+        Observer { key, session, token, request, non_sent: 0, last_mid: None }
+    }
+}
+
+/// Registers (session, token) as an observer with `request`. A
+/// re-registration (same session and token: the client refreshing its
+/// interest) keeps its subscription and takes the new request, as libcoap
+/// does; true when the observer is new (it then needs a session reference).
+pub fn register(observers: &mut Vec<Observer>, session: Id, token: Vec<u8>, request: Pdu) -> bool {
+    match observers.iter_mut().find(|o| o.session == session && o.token == token) {
+        Some(o) => {
+            o.request = request;
+            false
+        }
+        None => {
+            observers.push(Observer::new(session, token, request));
+            true
+        }
+    }
 }
 
 /// What finishing a request does about observation.
@@ -63,6 +95,19 @@ pub struct Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn re_registration_keeps_the_subscription() {
+        let id = crate::engine::slab::Slab::<u8>::default().insert(0);
+        let req = Pdu::new(crate::proto::msg::MsgType::Con, 1, 1, 0);
+        let mut list = Vec::new();
+        assert!(register(&mut list, id, b"t".to_vec(), req.clone()));
+        let key = list[0].key;
+        assert!(!register(&mut list, id, b"t".to_vec(), req.clone()));
+        assert_eq!((list.len(), list[0].key), (1, key));
+        assert!(register(&mut list, id, b"u".to_vec(), req));
+        assert_ne!(list[1].key, key);
+    }
 
     #[test]
     fn sequence_wraps_at_24_bits() {

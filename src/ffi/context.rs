@@ -145,6 +145,7 @@ pub(crate) unsafe fn free_now(context: *mut coap_context_t) {
         crate::ffi::asynchronous::release_cells(&engine.take_freed_asyncs());
         (sessions, endpoints)
     };
+    crate::ffi::persist::forget(context);
     crate::ffi::session::release_cells(&sessions);
     crate::ffi::endpoint::release_cells(&endpoints);
     // SAFETY: per the contract; the pool checks the tag again.

@@ -35,6 +35,7 @@ pub(crate) fn dispatch(ctx: *mut coap_context_t) {
         Some(obj) => obj.dispatching += 1,
         None => return,
     }
+    crate::ffi::persist::flush(ctx);
     while let Some((ev, handlers)) = next(ctx) {
         let session = ev.session();
         deliver(ctx, ev, &handlers);
@@ -45,6 +46,8 @@ pub(crate) fn dispatch(ctx: *mut coap_context_t) {
             (freed, e.take_freed_asyncs())
         });
         let (sessions, asyncs) = freed.unwrap_or_default();
+        // Before the handles go: persist call-backs may name the sessions.
+        crate::ffi::persist::flush(ctx);
         crate::ffi::session::release_cells(&sessions);
         crate::ffi::asynchronous::release_cells(&asyncs);
     }
@@ -132,6 +135,7 @@ fn deliver_request(
     reply: Reply,
 ) {
     let query = crate::ffi::resource::query_string(&request);
+    let unknown = crate::ffi::persist::enter_handler(ctx, resource, session, &request);
     let res = crate::ffi::resource::handle_of(ctx, resource);
     let req = wrap_pdu_span(request, span);
     let resp = wrap_pdu(response);
@@ -141,6 +145,7 @@ fn deliver_request(
         unsafe { std::mem::transmute::<usize, _>(handler) };
     // SAFETY: calling the application's handler with live handles.
     unsafe { f(res, session, req, query, resp) };
+    crate::ffi::persist::leave_handler(unknown);
     crate::ffi::resource::free_query(query);
     echo_block1(req, resp);
     drop_pdu(req);

@@ -43,4 +43,5 @@ pub mod encryption;
 pub mod error_response;
 pub mod dtls;
 pub mod observe;
+pub mod persist;
 pub mod uri;

@@ -275,6 +275,9 @@ pub unsafe extern "C" fn coap_add_resource(context: *mut coap_context_t, resourc
             }
         });
         let (id, replaced) = engine.resources.add(*r);
+        if let Some(old) = &replaced {
+            engine.persist_resource_replaced(old);
+        }
         // SAFETY: as above.
         if let Some(c) = unsafe { get::<ResourceCell>(resource) } {
             c.place = Place::InContext { ctx: context, id };
@@ -282,6 +285,7 @@ pub unsafe extern "C" fn coap_add_resource(context: *mut coap_context_t, resourc
         if let Some(old) = replaced {
             release(context, old.handle as *mut coap_resource_t, old.user_data);
         }
+        crate::ffi::persist::resource_added(context, resource);
     })
 }
 
@@ -308,10 +312,13 @@ pub unsafe extern "C" fn coap_delete_resource(context: *mut coap_context_t, reso
                 1
             }
             Place::InContext { ctx, id } => {
-                let removed = engine!("coap_delete_resource", ctx).delete_resource(id);
+                let engine = engine!("coap_delete_resource", ctx);
+                engine.persist_resource_deleting(id);
+                let removed = engine.delete_resource(id);
                 match removed {
                     Some(r) => {
                         release(ctx, resource, r.user_data);
+                        crate::ffi::persist::flush(ctx);
                         1
                     }
                     None => 0,

@@ -5,11 +5,6 @@
 extern "C" {
 #endif
 int coap_mcast_set_hops(coap_session_t *, size_t);
-coap_subscription_t *coap_persist_observe_add(coap_context_t *, coap_proto_t, const coap_address_t *, const coap_addr_tuple_t *, const coap_bin_const_t *, const coap_bin_const_t *);
-void coap_persist_set_observe_num(coap_resource_t *, uint32_t);
-int coap_persist_startup(coap_context_t *, const char *, const char *, const char *, uint32_t);
-void coap_persist_stop(coap_context_t *);
-void coap_persist_track_funcs(coap_context_t *, coap_observe_added_t, coap_observe_deleted_t, coap_track_observe_value_t, coap_dyn_resource_added_t, coap_resource_deleted_t, uint32_t, void *);
 #ifdef __cplusplus
 }
 #endif
