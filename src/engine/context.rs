@@ -210,6 +210,8 @@ pub struct Context {
     etag_counter: u64,
     /// When the epoll fd's timer fires (absolute ms), if armed.
     armed_due: Option<u64>,
+    /// coap_free_context() is deleting everything.
+    pub closing: bool,
     /// DTLS server set-up and helpers (dtls_layer.rs).
     dtls: dtls::Layer,
     /// coap_persist(3) changes for the FFI layer (persist.rs).
@@ -300,6 +302,7 @@ impl Context {
             freed: Vec::new(),
             etag_counter: 0,
             armed_due: None,
+            closing: false,
             dtls: dtls::Layer::default(),
             persist: persist::Journal::default(),
         })
@@ -998,7 +1001,9 @@ impl Context {
     pub fn delete_resource(&mut self, rid: Id) -> Option<super::resource::Resource> {
         let mut r = self.resources.remove(rid)?;
         for o in std::mem::take(&mut r.observers) {
-            if let Some(s) = self.sessions.get_mut(o.session) {
+            // A context being freed says nothing: with coap_persist the
+            // observations outlive this process.
+            if let Some(s) = self.sessions.get_mut(o.session).filter(|_| !self.closing) {
                 let typ = if r.flags & NOTIFY_CON != 0 { MsgType::Con } else { MsgType::Non };
                 let mut gone = Pdu::new(typ, msg::NOT_FOUND, s.new_mid(), 0);
                 if gone.add_token(&o.token).is_ok() && gone.add_payload(response_phrase(msg::NOT_FOUND).as_bytes()).is_ok() {

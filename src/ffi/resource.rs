@@ -333,7 +333,10 @@ pub unsafe extern "C" fn coap_delete_resource(context: *mut coap_context_t, reso
 pub(crate) fn delete_all(ctx: *mut coap_context_t) {
     // SAFETY: as in with_resource().
     let handles: Vec<*mut coap_resource_t> = match unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()) {
-        Some(e) => e.resources.ids().into_iter().filter_map(|id| e.resources.get(id).map(|r| r.handle as *mut coap_resource_t)).collect(),
+        Some(e) => {
+            e.closing = true;
+            e.resources.ids().into_iter().filter_map(|id| e.resources.get(id).map(|r| r.handle as *mut coap_resource_t)).collect()
+        }
         None => return,
     };
     for h in handles {
