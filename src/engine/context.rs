@@ -25,6 +25,8 @@ use std::time::Duration;
 mod blockwise;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
+#[path = "multicast.rs"]
+pub mod multicast;
 
 /// Largest UDP datagram we accept.
 const RX_BUFFER: usize = 65536;
@@ -180,6 +182,8 @@ enum TimerKind {
     Async(u32),
     /// DTLS retransmission / handshake deadline of a session.
     Dtls,
+    /// A response to a multicast request, sent after its leisure.
+    McastDelay(u32),
 }
 
 pub struct Context {
@@ -206,6 +210,8 @@ pub struct Context {
     armed_due: Option<u64>,
     /// DTLS server set-up and helpers (dtls_layer.rs).
     dtls: dtls::Layer,
+    /// Multicast and No-Response state (multicast.rs).
+    mcast: multicast::State,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -282,6 +288,7 @@ impl Context {
             etag_counter: 0,
             armed_due: None,
             dtls: dtls::Layer::default(),
+            mcast: multicast::State::default(),
         })
     }
 
@@ -1009,7 +1016,8 @@ impl Context {
         }
     }
 
-    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_code: u8, request_mid: u16, mut response: Pdu) {
+    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_code: u8, request_mid: u16, response: Pdu) {
+        let Some(mut response) = self.mcast_response(id, request_typ, response) else { return };
         if response.code == msg::EMPTY {
             if request_typ == MsgType::Con {
                 // A separate response follows: a duplicate request gets
@@ -1131,7 +1139,8 @@ impl Context {
                 None => break,
             };
             match got {
-                Ok((n, from, ifindex)) => {
+                Ok((n, from, ifindex, group)) => {
+                    self.mcast.rx = group;
                     let owner = match self.sockets.get(sock).map(|s| &s.owner) {
                         Some(Owner::Endpoint(ep)) => Some(Err(*ep)),
                         Some(Owner::Session(sid)) => Some(Ok(*sid)),
@@ -1202,6 +1211,9 @@ impl Context {
         if let Some(s) = self.sessions.get_mut(id) {
             s.last_activity = now();
             s.ifindex = ifindex;
+            if s.mcast.is_some() {
+                s.remote = from; // the member that answered (coap_session(3))
+            }
         }
         match (pdu.typ, msg::code_class(pdu.code), pdu.code) {
             (MsgType::Ack, _, _) => self.on_ack(id, pdu),
@@ -1299,10 +1311,12 @@ impl Context {
     fn on_response(&mut self, id: Id, pdu: Pdu) {
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         let known = self.sessions.get_mut(id).is_some_and(|s| {
+            let group = s.mcast.is_some();
             let f = s.flight_mut();
             let known = f.open_requests.iter().any(|t| t.as_slice() == pdu.token());
             let observed = f.observing.iter().any(|(t, _)| t.as_slice() == pdu.token());
-            if !(notification && observed) {
+            // Every member of a group answers a multicast request.
+            if !(notification && observed) && !group {
                 f.open_requests.retain(|t| t.as_slice() != pdu.token());
                 f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
             }
@@ -1332,6 +1346,9 @@ impl Context {
     }
 
     fn on_request(&mut self, id: Id, req: Pdu) {
+        if self.mcast_request(id, &req) {
+            return;
+        }
         let now = now();
         if req.typ == MsgType::Con {
             let Some(s) = self.sessions.get(id) else { return };
@@ -1460,6 +1477,7 @@ impl Context {
                 TimerKind::Reap => self.check_reap(id, now),
                 TimerKind::Keepalive => self.check_keepalive(id, now),
                 TimerKind::Dtls => self.dtls_timer(id, now),
+                TimerKind::McastDelay(n) => self.mcast_delayed(id, n),
                 TimerKind::Async(_) => {}
             }
         }
@@ -1570,7 +1588,7 @@ impl Context {
 
     /// True when nothing is in flight or queued (coap_can_exit).
     pub fn is_idle(&self) -> bool {
-        self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet())
+        self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet()) && self.mcast.is_idle()
     }
 
     /// Frees every session and endpoint (coap_free_context); returns the
