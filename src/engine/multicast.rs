@@ -185,17 +185,9 @@ impl Context {
             && flags.is_some_and(|f| f & HAS_MCAST_SUPPORT == 0);
         if refused {
             log::debug!("multicast request for a resource without multicast support: 4.05");
-            self.mcast_answer_error(id, req, msg::code(4, 5));
+            self.answer_error(id, req, msg::code(4, 5));
         }
         refused
-    }
-
-    fn mcast_answer_error(&mut self, id: Id, req: &Pdu, code: u8) {
-        let mid = self.sessions.get_mut(id).map_or(0, |s| s.new_mid());
-        let mut resp = Pdu::new(MsgType::Non, code, mid, 0);
-        let _ = resp.add_token(req.token());
-        let _ = resp.add_payload(super::response_phrase(code).as_bytes());
-        self.finish_request(id, req.typ, req.code, req.mid, resp);
     }
 
     /// Hook at the start of finish_request: the response goes on (Some),
