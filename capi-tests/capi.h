@@ -26,6 +26,9 @@ void register_resolve(void);
 void register_error_response(void);
 void register_dtls(void);
 void register_persist(void);
+void register_mcast(void);
+/* Needs multicast routing: run as `capi-tests mcast` (capi-tests/mcast-netns.sh). */
+void register_mcast_wire(void);
 
 /* Adds a suite with the given tests; NULL-terminated list of name/function
  * pairs. Aborts the run when CUnit cannot register (out of memory). */

@@ -191,5 +191,12 @@ roundtrip "our client 100 kB block-wise over DTLS PKI (our server)" \
   "${oc[@]}" "${cli_pki[@]}" -o "$tmp/got" $ours_s/data
 check "Debian coap-client binary on our .so, DTLS PSK GET" "Example server" "${dco[@]}" -B 10 -k sesame -u alice $ours_s/
 
+# Multicast both ways, in a private network namespace (interop-mcast.sh).
+out=$(timeout 60 "$top/capi-tests/interop-mcast.sh" 2>&1) || out="$out
+FAIL multicast interop did not finish (status $?)"
+passed=$((passed + $(grep -c '^ok ' <<<"$out")))
+failed=$((failed + $(grep -c '^FAIL' <<<"$out")))
+grep -v '^ok ' <<<"$out" | sed 's/^skip /interop: multicast SKIPPED: /'
+
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

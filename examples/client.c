@@ -12,6 +12,8 @@
  * datagrams ("25%" or "1,3"), -w bounds the wait (default 10 s).
  * coaps:// URIs use DTLS: -k/-u for a pre-shared key, -c/-j (PEM files)
  * for a certificate, -R a CA the server's certificate must chain to.
+ * A multicast URI (coap://224.0.1.187/) sends a NON
+ * request to the group and prints every member's answer until -w expires.
  * Exit status 0 for a 2.xx response.
  */
 #include <coap3/coap.h>
@@ -22,14 +24,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-static int done, code;
+static int done, code, mcast, answers;
 static FILE *out;
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                    const coap_mid_t mid) {
   const uint8_t *data;
   size_t len;
-  (void)s, (void)sent, (void)mid;
+  (void)sent, (void)mid;
   code = coap_pdu_get_code(received);
   if (!coap_get_data(received, &len, &data))
     len = 0;
@@ -39,6 +41,13 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
   if (COAP_RESPONSE_CLASS(code) != 2)
     fprintf(stderr, "%d.%02d %s\n", code >> 5, code & 31,
             coap_response_phrase((unsigned char)code) ? coap_response_phrase((unsigned char)code) : "");
+  if (mcast) {
+    /* Every member answers: keep listening until the wait is over. */
+    char who[64];
+    if (coap_print_addr(coap_session_get_addr_remote(s), (uint8_t *)who, sizeof(who)))
+      fprintf(stderr, "(answer %d from %s)\n", ++answers, who);
+    return COAP_RESPONSE_OK;
+  }
   done = 1;
   return COAP_RESPONSE_OK;
 }
@@ -152,6 +161,10 @@ int main(int argc, char **argv) {
   dst.size = (socklen_t)res->ai_addrlen;
   memcpy(&dst.addr, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
+  if (coap_is_mcast(&dst)) {
+    mcast = 1;
+    non = 1; /* RFC 7252 8.1: multicast requests are NON */
+  }
 
   ctx = coap_new_context(NULL);
   /* Before the session: sessions take the context's block mode when made. */
@@ -247,6 +260,8 @@ int main(int argc, char **argv) {
       break;
     waited += spent > 0 ? spent : 1;
   }
+  if (mcast && answers)
+    done = 1;
   if (!done)
     fprintf(stderr, "timed out\n");
   if (out)

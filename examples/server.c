@@ -3,7 +3,7 @@
  * (the current time), "/data" (GET, PUT, DELETE a stored body) and the
  * library's own /.well-known/core.
  *
- *   server [-A address] [-p port] [-v level] [-k key [-h hint]]
+ *   server [-A address] [-p port] [-g group [-G ifname]] [-v level] [-k key [-h hint]]
  *          [-c cert -j key [-R ca]]
  *
  * With -k (PSK) or -c/-j (certificates, PEM files) it also listens for
@@ -152,6 +152,7 @@ static int setup_dtls(coap_context_t *ctx, const char *key, const char *hint, co
 int main(int argc, char **argv) {
   const char *host = "::", *port = "5683";
   const char *psk = NULL, *hint = NULL, *cert = NULL, *pkey = NULL, *ca = NULL;
+  const char *group = NULL, *group_if = NULL;
   char dtls_port[16];
   coap_address_t dtls_listen;
   coap_context_t *ctx;
@@ -160,10 +161,12 @@ int main(int argc, char **argv) {
   int opt;
 
   coap_startup();
-  while ((opt = getopt(argc, argv, "A:p:v:k:h:c:j:R:")) != -1) {
+  while ((opt = getopt(argc, argv, "A:p:g:G:v:k:h:c:j:R:")) != -1) {
     switch (opt) {
     case 'A': host = optarg; break;
     case 'p': port = optarg; break;
+    case 'g': group = optarg; break;
+    case 'G': group_if = optarg; break;
     case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
     case 'k': psk = optarg; break;
     case 'h': hint = optarg; break;
@@ -171,7 +174,7 @@ int main(int argc, char **argv) {
     case 'j': pkey = optarg; break;
     case 'R': ca = optarg; break;
     default:
-      fprintf(stderr, "usage: %s [-A address] [-p port] [-v level] [-k key [-h hint]] [-c cert -j key [-R ca]]\n",
+      fprintf(stderr, "usage: %s [-A address] [-p port] [-g group [-G ifname]] [-v level] [-k key [-h hint]] [-c cert -j key [-R ca]]\n",
               argv[0]);
       return 2;
     }
@@ -193,6 +196,13 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* -g: also answer requests sent to a multicast group (224.0.1.187, ff02::fd
+   * ...), as Debian's coap-server does; the endpoint must listen on the
+   * unspecified address (the default, "::") to receive them. */
+  if (group && coap_join_mcast_group_intf(ctx, group, group_if) != 0) {
+    fprintf(stderr, "cannot join multicast group %s\n", group);
+    return 1;
+  }
   coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   r = coap_resource_init(NULL, 0);
   coap_register_request_handler(r, COAP_REQUEST_GET, get_root);

@@ -1022,7 +1022,9 @@ const struct coap_address_t *coap_session_get_addr_local(const coap_session_t *s
 const struct coap_address_t *coap_session_get_addr_remote(const coap_session_t *session);
 
 /*
- Multicast sessions are not built yet: never a multicast session.
+ The group of a client session set up towards a multicast address;
+ NULL for every other session (server sessions too, as in libcoap 4.3.3,
+ even when their request came by multicast).
  */
 const struct coap_address_t *coap_session_get_addr_mcast(const coap_session_t *session);
 
@@ -1691,6 +1693,12 @@ int coap_join_mcast_group_intf(coap_context_t *context, const char *group, const
 
 void coap_mcast_per_resource(coap_context_t *context);
 
+/*
+ coap_mcast_set_hops(): the IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS of a
+ client session towards a multicast group; 1 on success, 0 otherwise.
+ */
+int coap_mcast_set_hops(coap_session_t *session, size_t hops);
+
 void coap_register_request_handler(coap_resource_t *resource,
                                    coap_request_t method,
                                    coap_method_handler_t handler);
@@ -1954,7 +1962,7 @@ struct coap_string_t *coap_get_query(const coap_pdu_t *request);
 #ifdef __cplusplus
 extern "C" {
 #endif
-int coap_mcast_set_hops(coap_session_t *, size_t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,8 @@ mod blockwise;
 pub mod dtls;
 #[path = "persist.rs"]
 pub mod persist;
+#[path = "multicast.rs"]
+pub mod multicast;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
@@ -182,6 +184,8 @@ enum TimerKind {
     Async(u32),
     /// DTLS retransmission / handshake deadline of a session.
     Dtls,
+    /// A response to a multicast request, sent after its leisure.
+    McastDelay(u32),
 }
 
 pub struct Context {
@@ -216,6 +220,8 @@ pub struct Context {
     dtls: dtls::Layer,
     /// coap_persist(3) changes for the FFI layer (persist.rs).
     pub persist: persist::Journal,
+    /// Multicast and No-Response state (multicast.rs).
+    mcast: multicast::State,
 }
 
 /// coap_debug_set_packet_loss(): process-wide, as in libcoap.
@@ -305,6 +311,7 @@ impl Context {
             closing: false,
             dtls: dtls::Layer::default(),
             persist: persist::Journal::default(),
+            mcast: multicast::State::default(),
         })
     }
 
@@ -1123,7 +1130,8 @@ impl Context {
         }
     }
 
-    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_code: u8, request_mid: u16, mut response: Pdu) {
+    pub fn finish_request(&mut self, id: Id, request_typ: MsgType, request_code: u8, request_mid: u16, response: Pdu) {
+        let Some(mut response) = self.mcast_response(id, request_typ, response) else { return };
         if response.code == msg::EMPTY {
             if request_typ == MsgType::Con {
                 // A separate response follows: a duplicate request gets
@@ -1258,6 +1266,7 @@ impl Context {
                     for i in 0..n {
                         if let (Some(owner), Some(from)) = (owner, rx.from.get(i).copied().flatten()) {
                             let ifindex = rx.ifindex.get(i).copied().unwrap_or(-1);
+                            self.mcast.rx = rx.group.get(i).copied().flatten();
                             self.on_datagram(owner, from, ifindex, rx.datagram(i));
                         }
                     }
@@ -1327,6 +1336,9 @@ impl Context {
         if let Some(s) = self.sessions.get_mut(id) {
             s.last_activity = now();
             s.ifindex = ifindex;
+            if s.mcast.is_some() {
+                s.remote = from; // the member that answered (coap_session(3))
+            }
         }
         match (pdu.typ, msg::code_class(pdu.code), pdu.code) {
             (MsgType::Ack, _, _) => self.on_ack(id, pdu),
@@ -1424,10 +1436,12 @@ impl Context {
     fn on_response(&mut self, id: Id, pdu: Pdu) {
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         let known = self.sessions.get_mut(id).is_some_and(|s| {
+            let group = s.mcast.is_some();
             let f = s.flight_mut();
             let known = f.open_requests.iter().any(|t| t.as_slice() == pdu.token());
             let observed = f.observing.iter().any(|(t, _)| t.as_slice() == pdu.token());
-            if !(notification && observed) {
+            // Every member of a group answers a multicast request.
+            if !(notification && observed) && !group {
                 f.open_requests.retain(|t| t.as_slice() != pdu.token());
                 f.observing.retain(|(t, _)| t.as_slice() != pdu.token());
             }
@@ -1457,6 +1471,9 @@ impl Context {
     }
 
     fn on_request(&mut self, id: Id, req: Pdu) {
+        if self.mcast_request(id, &req) {
+            return;
+        }
         let now = now();
         if req.typ == MsgType::Con {
             let Some(s) = self.sessions.get(id) else { return };
@@ -1585,6 +1602,7 @@ impl Context {
                 TimerKind::Reap => self.check_reap(id, now),
                 TimerKind::Keepalive => self.check_keepalive(id, now),
                 TimerKind::Dtls => self.dtls_timer(id, now),
+                TimerKind::McastDelay(n) => self.mcast_delayed(id, n),
                 TimerKind::Async(_) => {}
             }
         }
@@ -1695,7 +1713,7 @@ impl Context {
 
     /// True when nothing is in flight or queued (coap_can_exit).
     pub fn is_idle(&self) -> bool {
-        self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet())
+        self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet()) && self.mcast.is_idle()
     }
 
     /// Frees every session and endpoint (coap_free_context); returns the

@@ -89,6 +89,8 @@ pub struct Session {
     pub no_observe_cancel: bool,
     /// A DTLS session's association (None: plain UDP).
     pub dtls: Option<Box<super::context::dtls::DtlsSession>>,
+    /// A client session towards a multicast group: the group.
+    pub mcast: Option<Box<Address>>,
 }
 
 impl Session {
@@ -116,6 +118,7 @@ impl Session {
             reap_armed: false,
             no_observe_cancel: false,
             dtls: None,
+            mcast: None,
         }
     }
 

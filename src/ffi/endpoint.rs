@@ -195,3 +195,28 @@ pub unsafe extern "C" fn coap_join_mcast_group_intf(context: *mut coap_context_t
 pub unsafe extern "C" fn coap_mcast_per_resource(context: *mut coap_context_t) {
     guard("coap_mcast_per_resource", || engine!("coap_mcast_per_resource", context).cfg.mcast_per_resource = true)
 }
+
+/// coap_mcast_set_hops(): the IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS of a
+/// client session towards a multicast group; 1 on success, 0 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn coap_mcast_set_hops(session: *mut coap_session_t, hops: usize) -> c_int {
+    guard("coap_mcast_set_hops", || {
+        let (ctx, id) = session!("coap_mcast_set_hops", session, else 0);
+        let engine = engine!("coap_mcast_set_hops", ctx, else 0);
+        if engine.session(id).and_then(crate::engine::context::multicast::group_of).is_none() {
+            log::info!("coap_mcast_set_hops: not a multicast session");
+            return 0;
+        }
+        let Ok(h) = u8::try_from(hops) else {
+            log::info!("coap_mcast_set_hops: {hops}: setsockopt: Invalid argument (at most 255 hops)");
+            return 0;
+        };
+        match engine.mcast_set_hops(id, h) {
+            Ok(()) => 1,
+            Err(e) => {
+                log::info!("coap_mcast_set_hops: {hops}: setsockopt: {e}");
+                0
+            }
+        }
+    })
+}

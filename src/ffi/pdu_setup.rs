@@ -376,6 +376,9 @@ pub unsafe extern "C" fn coap_send(session: *mut coap_session_t, pdu: *mut coap_
         };
         let (ctx, id) = session!("coap_send", session);
         let engine = engine!("coap_send", ctx);
+        if !engine.mcast_before_send(id, &pdu) {
+            return crate::ffi::types::INVALID_MID;
+        }
         let sent = match large {
             Some(large) => {
                 let (body, szx) = *large;

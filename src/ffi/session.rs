@@ -19,7 +19,7 @@ pub(crate) type PskAnswer = (Vec<u8>, coap_bin_const_t);
 pub struct SessionCell {
     pub ctx: *mut coap_context_t,
     pub id: Id,
-    addrs: Option<Box<[coap_address_t; 2]>>,
+    addrs: Option<Box<[coap_address_t; 3]>>,
     /// Storage behind coap_session_get_psk_hint/_identity/_key() (0, 1, 2).
     psk: Option<Box<[PskAnswer; 3]>>,
 }
@@ -40,10 +40,10 @@ impl SessionCell {
 }
 
 impl SessionCell {
-    /// Storage for the local (0) or remote (1) address.
+    /// Storage for the local (0), remote (1) or multicast group (2) address.
     fn addr_slot(&mut self, which: usize) -> &mut coap_address_t {
-        let addrs = self.addrs.get_or_insert_with(|| Box::new([zero_addr(), zero_addr()]));
-        &mut addrs[which & 1]
+        let addrs = self.addrs.get_or_insert_with(|| Box::new([zero_addr(), zero_addr(), zero_addr()]));
+        &mut addrs[which.min(2)]
     }
 }
 
@@ -153,7 +153,10 @@ pub unsafe extern "C" fn coap_new_client_session(
         // SAFETY: NULL or a caller-owned address (C contract).
         let local = unsafe { local_if.as_ref() }.and_then(crate::ffi::address::from_c);
         match engine.new_client_session(local, remote) {
-            Ok(id) => handle_of(context, id),
+            Ok(id) => {
+                engine.mcast_client(id);
+                handle_of(context, id)
+            }
             Err(e) => {
                 log::warn!("coap_new_client_session: cannot reach {remote}: {e}");
                 std::ptr::null_mut()
@@ -363,12 +366,17 @@ pub unsafe extern "C" fn coap_session_get_addr_remote(session: *const coap_sessi
     })
 }
 
-/// Multicast sessions are not built yet: never a multicast session.
+/// The group of a client session set up towards a multicast address;
+/// NULL for every other session (server sessions too, as in libcoap 4.3.3,
+/// even when their request came by multicast).
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_get_addr_mcast(session: *const coap_session_t) -> *const coap_address_t {
     guard("coap_session_get_addr_mcast", || {
-        engine_session!("coap_session_get_addr_mcast", session);
-        std::ptr::null()
+        let s = engine_session!("coap_session_get_addr_mcast", session);
+        let Some(group) = crate::engine::context::multicast::group_of(s) else { return std::ptr::null() };
+        let slot = handle!("coap_session_get_addr_mcast", session, SessionCell).addr_slot(2);
+        *slot = crate::ffi::address::to_c(&group);
+        slot as *const coap_address_t
     })
 }
 

@@ -19,6 +19,9 @@ pub(crate) enum Inner {
 
 pub struct Udp {
     pub(crate) sock: Inner,
+    /// A client socket towards a multicast group is left unconnected (the
+    /// members answer from their own unicast addresses); it sends here.
+    mcast_to: Option<SocketAddr>,
 }
 
 fn ip(a: &Address) -> Option<SocketAddr> {
@@ -57,7 +60,7 @@ impl Udp {
             (None, Address::Unix(p)) => Inner::Unix(UnixDatagram::bind(unix_path(p))?),
             (None, _) => return Err(io::ErrorKind::InvalidInput.into()),
         };
-        let udp = Udp { sock };
+        let udp = Udp { sock, mcast_to: None };
         udp.enlarge_rcvbuf();
         Ok(udp)
     }
@@ -74,8 +77,9 @@ impl Udp {
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, "an AF_UNIX client needs a local path"))
             }
         };
-        let udp = Udp::bind(&local)?;
+        let mut udp = Udp::bind(&local)?;
         match (&udp.sock, server) {
+            (Inner::Udp(_), _) if ip(server).is_some_and(|a| a.ip().is_multicast()) => udp.mcast_to = ip(server),
             (Inner::Udp(s), _) => s.connect(ip(server).ok_or(io::ErrorKind::InvalidInput)?)?,
             (Inner::Unix(s), Address::Unix(p)) => s.connect(unix_path(p))?,
             (Inner::Unix(_), _) => return Err(io::ErrorKind::InvalidInput.into()),
@@ -90,13 +94,19 @@ impl Udp {
         }
     }
 
-    /// One datagram, its sender and the index of the interface it came in
-    /// on (-1 when unknown), or `WouldBlock` when drained.
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Address, i32)> {
+    /// One datagram, its sender, the index of the interface it came in
+    /// on (-1 when unknown) and the multicast group it was sent to (None for
+    /// unicast), or `WouldBlock` when drained.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Address, i32, Option<std::net::IpAddr>)> {
         match &self.sock {
             Inner::Udp(s) => recv_with_ifindex(s.as_raw_fd(), buf),
-            Inner::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, from_unix(&a), -1)),
+            Inner::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, from_unix(&a), -1, None)),
         }
+    }
+
+    /// The multicast group an unconnected client socket sends to.
+    pub fn mcast_group(&self) -> Option<SocketAddr> {
+        self.mcast_to
     }
 
     pub fn send_to(&self, data: &[u8], to: &Address) -> io::Result<usize> {
@@ -107,10 +117,13 @@ impl Udp {
         }
     }
 
-    /// For connected sockets.
+    /// For client sockets: connected, or sending to their multicast group.
     pub fn send(&self, data: &[u8]) -> io::Result<usize> {
         match &self.sock {
-            Inner::Udp(s) => s.send(data),
+            Inner::Udp(s) => match self.mcast_to {
+                Some(group) => s.send_to(data, group),
+                None => s.send(data),
+            },
             Inner::Unix(s) => s.send(data),
         }
     }
@@ -172,6 +185,32 @@ impl Udp {
     }
 }
 
+impl Udp {
+    /// IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS of this socket (0..=255).
+    pub fn set_multicast_hops(&self, hops: u8) -> io::Result<()> {
+        let Inner::Udp(sock) = &self.sock else { return Err(io::ErrorKind::InvalidInput.into()) };
+        let v6 = sock.local_addr()?.is_ipv6();
+        let (level, name) =
+            if v6 { (libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS) } else { (libc::IPPROTO_IP, libc::IP_MULTICAST_TTL) };
+        let value = libc::c_int::from(hops);
+        // SAFETY: setsockopt reads sizeof(int) bytes from `value`.
+        let rc = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+}
+
 /// The index of a network interface by name; None if there is none.
 pub fn interface_index(name: &str) -> Option<u32> {
     let c = std::ffi::CString::new(name).ok()?;
@@ -193,11 +232,13 @@ pub struct RecvBatch {
     pub lens: [usize; BATCH],
     pub from: [Option<Address>; BATCH],
     pub ifindex: [i32; BATCH],
+    /// The multicast group each was sent to (None: unicast).
+    pub group: [Option<std::net::IpAddr>; BATCH],
 }
 
 impl Default for RecvBatch {
     fn default() -> Self {
-        RecvBatch { buf: vec![0; BATCH * SLOT], lens: [0; BATCH], from: [None; BATCH], ifindex: [-1; BATCH] }
+        RecvBatch { buf: vec![0; BATCH * SLOT], lens: [0; BATCH], from: [None; BATCH], ifindex: [-1; BATCH], group: [None; BATCH] }
     }
 }
 
@@ -223,6 +264,7 @@ impl Udp {
                 batch.lens[0] = n;
                 batch.from[0] = Some(from_unix(&a));
                 batch.ifindex[0] = -1;
+                batch.group[0] = None;
                 Ok((1, false))
             }
         }
@@ -247,7 +289,15 @@ impl Udp {
             }
             return Ok(sent);
         };
-        send_batch(s.as_raw_fd(), items)
+        match self.mcast_to {
+            // An unconnected socket towards a group: each goes to the group.
+            Some(group) => {
+                let to = Some(from_ip(group));
+                let items: Vec<(Vec<u8>, Option<Address>)> = items.iter().map(|(d, t)| (d.clone(), t.or(to))).collect();
+                send_batch(s.as_raw_fd(), &items)
+            }
+            None => send_batch(s.as_raw_fd(), items),
+        }
     }
 }
 
@@ -350,14 +400,16 @@ fn recv_batch(fd: i32, batch: &mut RecvBatch) -> io::Result<usize> {
         let m = &msgs[i];
         batch.lens[i] = (m.msg_len as usize).min(SLOT);
         batch.from[i] = sockaddr_to_address(&names[i]);
-        batch.ifindex[i] = pktinfo_ifindex(&m.msg_hdr);
+        (batch.ifindex[i], batch.group[i]) = pktinfo(&m.msg_hdr);
     }
     Ok(n.min(BATCH))
 }
 
-/// The arrival interface from a received message's control data.
-fn pktinfo_ifindex(msg: &libc::msghdr) -> i32 {
+/// The arrival interface and, for a datagram sent to a multicast group,
+/// that group, from a received message's control data.
+fn pktinfo(msg: &libc::msghdr) -> (i32, Option<std::net::IpAddr>) {
     let mut ifindex = -1;
+    let mut dst: Option<std::net::IpAddr> = None;
     // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
     // within msg_controllen; each payload is read unaligned.
     unsafe {
@@ -367,14 +419,16 @@ fn pktinfo_ifindex(msg: &libc::msghdr) -> i32 {
             if level == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
                 let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>());
                 ifindex = info.ipi_ifindex;
+                dst = Some(std::net::Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)).into());
             } else if level == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
                 let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in6_pktinfo>());
                 ifindex = info.ipi6_ifindex as i32;
+                dst = Some(std::net::Ipv6Addr::from(info.ipi6_addr.s6_addr).into());
             }
             cmsg = libc::CMSG_NXTHDR(msg, cmsg);
         }
     }
-    ifindex
+    (ifindex, dst.filter(|d| d.is_multicast()))
 }
 
 /// Asks the kernel to report each datagram's arrival interface.
@@ -394,8 +448,9 @@ fn ask_for_pktinfo(fd: i32, v6: bool) {
     }
 }
 
-/// recvmsg(2) with the packet-info control message.
-fn recv_with_ifindex(fd: i32, buf: &mut [u8]) -> io::Result<(usize, Address, i32)> {
+/// recvmsg(2) with the packet-info control message: the arrival interface
+/// and, when it was a multicast group, the destination address.
+fn recv_with_ifindex(fd: i32, buf: &mut [u8]) -> io::Result<(usize, Address, i32, Option<std::net::IpAddr>)> {
     // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
     let mut from: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
@@ -414,25 +469,9 @@ fn recv_with_ifindex(fd: i32, buf: &mut [u8]) -> io::Result<(usize, Address, i32
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    let mut ifindex = -1;
-    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
-    // within msg_controllen; each payload is read unaligned.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            let (level, ty) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
-            if level == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
-                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>());
-                ifindex = info.ipi_ifindex;
-            } else if level == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
-                let info = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in6_pktinfo>());
-                ifindex = info.ipi6_ifindex as i32;
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-    }
+    let (ifindex, group) = pktinfo(&msg);
     let addr = sockaddr_to_address(&from).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
-    Ok((n as usize, addr, ifindex))
+    Ok((n as usize, addr, ifindex, group))
 }
 
 fn sockaddr_to_address(s: &libc::sockaddr_storage) -> Option<Address> {

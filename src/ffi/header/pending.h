@@ -4,7 +4,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-int coap_mcast_set_hops(coap_session_t *, size_t);
+
 #ifdef __cplusplus
 }
 #endif
