@@ -3,13 +3,14 @@
  * the response body.
  *
  *   client [-m get|post|put|delete] [-e payload | -f file] [-o file]
- *          [-b size] [-N] [-v level] [-L loss] [-w seconds]
+ *          [-b size] [-N] [-v level] [-L loss] [-T ms] [-r n] [-w seconds]
  *          [-k key -u identity] [-c cert -j key [-R ca]] URI
  *
  * Bodies of any size go block-wise (the library does the blocks): -f
  * sends a file, -o writes the answer to a file, -b asks for blocks of
  * that size (16..1024). -N sends a NON request, -L drops outgoing
- * datagrams ("25%" or "1,3"), -w bounds the wait (default 10 s).
+ * datagrams ("25%" or "1,3"), -T sets ACK_TIMEOUT in milliseconds and -r
+ * MAX_RETRANSMIT (coap_recovery(3)), -w bounds the wait (default 10 s).
  * coaps:// URIs use DTLS: -k/-u for a pre-shared key, -c/-j (PEM files)
  * for a certificate, -R a CA the server's certificate must chain to.
  * A multicast URI (coap://224.0.1.187/) sends a NON
@@ -103,7 +104,7 @@ static void release_body(coap_session_t *s, void *body) {
 int main(int argc, char **argv) {
   const char *payload = NULL, *loss = NULL, *file = NULL, *outfile = NULL;
   const char *psk = NULL, *identity = NULL, *cert = NULL, *pkey = NULL, *ca = NULL;
-  int method = COAP_REQUEST_CODE_GET, non = 0, wait_s = 10, block = 0, opt;
+  int method = COAP_REQUEST_CODE_GET, non = 0, wait_s = 10, block = 0, ack_ms = 0, retries = 0, opt;
   coap_uri_t uri;
   char host[256], portstr[8];
   struct addrinfo hints, *res;
@@ -116,7 +117,7 @@ int main(int argc, char **argv) {
   size_t tlen;
 
   coap_startup();
-  while ((opt = getopt(argc, argv, "m:e:f:o:b:Nv:L:w:k:u:c:j:R:")) != -1) {
+  while ((opt = getopt(argc, argv, "m:e:f:o:b:Nv:L:T:r:w:k:u:c:j:R:")) != -1) {
     switch (opt) {
     case 'm': method = method_of(optarg); break;
     case 'e': payload = optarg; break;
@@ -127,6 +128,8 @@ int main(int argc, char **argv) {
     case 'v': coap_set_log_level((coap_log_t)atoi(optarg)); break;
     case 'L': loss = optarg; break;
     case 'w': wait_s = atoi(optarg); break;
+    case 'T': ack_ms = atoi(optarg); break;
+    case 'r': retries = atoi(optarg); break;
     case 'k': psk = optarg; break;
     case 'u': identity = optarg; break;
     case 'c': cert = optarg; break;
@@ -138,7 +141,7 @@ int main(int argc, char **argv) {
   if (!method || optind != argc - 1) {
     fprintf(stderr,
             "usage: %s [-m get|post|put|delete] [-e payload | -f file] [-o file] [-b size] [-N] [-v level]"
-            " [-L loss] [-w s] [-k key -u identity] [-c cert -j key [-R ca]] URI\n",
+            " [-L loss] [-T ms] [-r n] [-w s] [-k key -u identity] [-c cert -j key [-R ca]] URI\n",
             argv[0]);
     return 2;
   }
@@ -203,6 +206,12 @@ int main(int argc, char **argv) {
   coap_register_event_handler(ctx, on_event);
   if (loss && !coap_debug_set_packet_loss(loss))
     return 2;
+  if (ack_ms > 0) {
+    coap_fixed_point_t t = {(uint16_t)(ack_ms / 1000), (uint16_t)(ack_ms % 1000)};
+    coap_session_set_ack_timeout(session, t);
+  }
+  if (retries > 0)
+    coap_session_set_max_retransmit(session, (uint16_t)retries);
 
   pdu = coap_new_pdu(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, (coap_pdu_code_t)method, session);
   coap_session_new_token(session, &tlen, token);
