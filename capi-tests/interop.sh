@@ -203,6 +203,15 @@ roundtrip "our client 100 kB block-wise over DTLS PKI (our server)" \
   "${oc[@]}" "${cli_pki[@]}" -m put -f "$tmp/body" $ours_s/data -- \
   "${oc[@]}" "${cli_pki[@]}" -o "$tmp/got" $ours_s/data
 check "Debian coap-client binary on our .so, DTLS PSK GET" "Example server" "${dco[@]}" -B 10 -k sesame -u alice $ours_s/
+# Debian's coap-server binary on our library, over DTLS, for Debian's client.
+dsrvd=$((base + 16))
+coap-server-openssl -A 127.0.0.1 -p $dsrvd -k sesame -h interop -c "$pki/server.pem" -j "$pki/server.key" \
+  -R "$pki/ca.pem" >/dev/null 2>&1 & pids+=($!)
+sleep 0.5
+check "Debian coap-server binary on our .so, DTLS PSK" "test server made with libcoap" \
+  "${dc[@]}" -B 10 -k sesame -u alice coaps://127.0.0.1:$((dsrvd + 1))/
+check "Debian coap-server binary on our .so, DTLS PKI" "test server made with libcoap" \
+  "${dc[@]}" -B 10 "${cli_pki[@]}" coaps://127.0.0.1:$((dsrvd + 1))/
 
 # Multicast both ways, in a private network namespace (interop-mcast.sh).
 out=$(timeout 60 "$top/capi-tests/interop-mcast.sh" 2>&1) || out="$out
