@@ -26,7 +26,7 @@ CAPI_SRC := $(sort $(wildcard capi-tests/*.c))
 CAPI_BIN := $(BUILD)/capi-tests
 CFLAGS_TEST := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
 
-.PHONY: check-mcast check-pdu-compare check-cache-compare fuzz examples demo check-interop bench bench-pdu bench-server bench-transfer all lib header area-headers check check-deps check-rust check-header check-capi \
+.PHONY: check-mcast check-pdu-compare check-cache-compare fuzz examples demo check-interop bench bench-pdu bench-server bench-transfer bench-dtls all lib header area-headers check check-deps check-rust check-header check-capi \
         check-abi check-install check-valgrind install uninstall clean FORCE
 
 all: lib
@@ -142,7 +142,7 @@ fuzz:
 
 # Benchmarks are measurements, not tests: they print ratios against Debian's
 # libcoap running the same program, and never fail on speed.
-bench: bench-pdu bench-server bench-transfer
+bench: bench-pdu bench-server bench-transfer bench-dtls
 
 bench-transfer: lib
 	bench/run-transfer-bench.sh
@@ -152,6 +152,9 @@ bench-server: lib
 
 bench-pdu: lib
 	bench/run-pdu-bench.sh
+
+bench-dtls: lib
+	bench/run-dtls-bench.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/coap3

@@ -10,30 +10,40 @@ use std::time::Duration;
 /// datagram (OpenSSL writes one datagram per BIO write).
 #[derive(Default)]
 pub struct Dgram {
-    pub(crate) inbox: Option<Vec<u8>>,
+    /// The last datagram fed; its buffer is kept for the next one.
+    inbox: Vec<u8>,
+    /// `inbox` holds a datagram OpenSSL has not read yet.
+    unread: bool,
     pub(crate) outbox: Vec<Vec<u8>>,
 }
 
 impl Dgram {
     pub(crate) fn feed(&mut self, data: &[u8]) {
-        let mut buf = self.inbox.take().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(data);
-        self.inbox = Some(buf);
+        self.inbox.clear();
+        self.inbox.extend_from_slice(data);
+        self.unread = true;
         self.outbox.clear();
+    }
+
+    /// Forgets a datagram OpenSSL left unread.
+    pub(crate) fn consume(&mut self) {
+        self.unread = false;
+    }
+
+    /// Length of the last datagram fed (read or not).
+    fn last_len(&self) -> usize {
+        self.inbox.len()
     }
 }
 
 impl Read for Dgram {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.inbox.take() {
-            Some(d) => {
-                let n = d.len().min(buf.len());
-                buf[..n].copy_from_slice(&d[..n]);
-                Ok(n)
-            }
-            None => Err(io::ErrorKind::WouldBlock.into()),
+        if !std::mem::take(&mut self.unread) {
+            return Err(io::ErrorKind::WouldBlock.into());
         }
+        let n = self.inbox.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.inbox[..n]);
+        Ok(n)
     }
 }
 
@@ -131,7 +141,7 @@ impl DtlsConn {
         }
         self.stream.get_mut().feed(data);
         self.pump(out, app, events);
-        self.stream.get_mut().inbox = None;
+        self.stream.get_mut().consume();
     }
 
     fn data(&self) -> Option<&ConnData> {
@@ -155,11 +165,25 @@ impl DtlsConn {
     }
 
     fn pump(&mut self, out: &mut Vec<Vec<u8>>, app: &mut Vec<Vec<u8>>, events: &mut Vec<DtlsEvent>) {
+        // Once connected, every record read comes from the datagram just
+        // fed, and a record's plaintext is never longer than the datagram
+        // that carried it: a buffer of that size takes a whole record (a
+        // shorter one would split a CoAP message). Records OpenSSL kept
+        // from earlier datagrams (application data that overtook the
+        // handshake's end) get a full-size buffer.
+        let cap = match (self.state, self.stream.get_ref().last_len()) {
+            (State::Connected, n) if n > 0 => n.min(MAX_PLAINTEXT),
+            _ => MAX_PLAINTEXT,
+        };
         if self.state == State::Handshake {
             match self.stream.do_handshake() {
                 Ok(()) => {
                     self.state = State::Connected;
-                    log::debug!("DTLS: handshake done ({})", self.stream.ssl().version_str());
+                    log::debug!(
+                        "DTLS: handshake done ({}, {})",
+                        self.stream.ssl().version_str(),
+                        self.stream.ssl().current_cipher().map_or("no cipher", |c| c.name())
+                    );
                     events.push(DtlsEvent::Connected);
                 }
                 Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE) => {}
@@ -171,10 +195,15 @@ impl DtlsConn {
             }
         }
         if self.state == State::Connected {
-            let mut buf = [0u8; MAX_PLAINTEXT];
             loop {
-                match self.stream.ssl_read(&mut buf) {
-                    Ok(n) => app.push(buf[..n].to_vec()),
+                let mut pt: Vec<u8> = Vec::with_capacity(cap);
+                match self.stream.ssl_read_uninit(pt.spare_capacity_mut()) {
+                    Ok(n) => {
+                        // SAFETY: SSL_read_ex initialised the first `n`
+                        // bytes of the spare capacity and n <= its length.
+                        unsafe { pt.set_len(n) };
+                        app.push(pt);
+                    }
                     Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE) => break,
                     Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
                         log::debug!("DTLS: peer sent close_notify");

@@ -7,12 +7,10 @@ use super::{
     PskServerInfo, ServerConfig, SniCache, DEFAULT_MTU,
 };
 use openssl::error::ErrorStack;
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
-use openssl::sign::Signer;
+use openssl::sha::Sha256;
 use openssl::ssl::{
-    ClientHelloResponse, Ssl, SslAlert, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef, SslStream,
-    SslVersion,
+    ClientHelloResponse, Ssl, SslAlert, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef,
+    SslStream, SslVersion,
 };
 use std::ffi::CString;
 use std::path::Path;
@@ -151,15 +149,47 @@ pub(crate) fn c_string(what: &str, bytes: &[u8]) -> Result<CString, DtlsError> {
     CString::new(bytes).map_err(|_| DtlsError::log(format_args!("{what} contains a NUL byte, which OpenSSL cannot carry"), None))
 }
 
-/// HMAC-SHA256(secret, peer bytes of this SSL).
-fn cookie(key: &PKey<Private>, ssl: &SslRef) -> Result<Vec<u8>, ErrorStack> {
+/// The cookie key: HMAC-SHA256 (RFC 2104) with the inner and outer hash
+/// states keyed once, so a cookie costs two SHA-256 runs over a few bytes
+/// instead of an `EVP_DigestSignInit` (a provider fetch) per ClientHello.
+/// OpenSSL asks for a cookie three times per handshake (generate, then
+/// verify in `DTLSv1_listen` and again in the accepted handshake).
+#[derive(Clone)]
+pub(crate) struct CookieKey {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl CookieKey {
+    pub(crate) fn new(secret: &[u8; 32]) -> CookieKey {
+        let (mut ipad, mut opad) = ([0x36u8; 64], [0x5cu8; 64]);
+        for (i, k) in secret.iter().enumerate() {
+            ipad[i] ^= k;
+            opad[i] ^= k;
+        }
+        let (mut inner, mut outer) = (Sha256::new(), Sha256::new());
+        inner.update(&ipad);
+        outer.update(&opad);
+        CookieKey { inner, outer }
+    }
+
+    /// HMAC-SHA256(secret, msg).
+    pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        let mut inner = self.inner.clone();
+        inner.update(msg);
+        let mut outer = self.outer.clone();
+        outer.update(&inner.finish());
+        outer.finish()
+    }
+}
+
+/// The cookie of this SSL: HMAC-SHA256(secret, peer bytes).
+fn cookie(key: &CookieKey, ssl: &SslRef) -> [u8; 32] {
     let peer: &[u8] = match conn_index() {
         Ok(idx) => ssl.ex_data(idx).map_or(&[], |d| d.peer.as_slice()),
         Err(_) => &[],
     };
-    let mut s = Signer::new(MessageDigest::sha256(), key)?;
-    s.update(peer)?;
-    s.sign_to_vec()
+    key.mac(peer)
 }
 
 /// The host_name of a server_name extension, if well formed.
@@ -341,25 +371,21 @@ impl DtlsContext {
         // Stateless cookies: HMAC-SHA256 keyed by a random per-context secret.
         let mut secret = [0u8; 32];
         openssl::rand::rand_bytes(&mut secret).map_err(|e| DtlsError::ssl("RAND_bytes (cookie secret)", e))?;
-        let hkey = PKey::hmac(&secret).map_err(|e| DtlsError::ssl("HMAC key for cookies", e))?;
+        let hkey = CookieKey::new(&secret);
+        secret.fill(0);
         let vkey = hkey.clone();
         b.set_cookie_generate_cb(move |ssl, buf| {
             guard("cookie generate", || Err(ErrorStack::get()), || {
-                let c = cookie(&hkey, ssl)?;
-                if c.len() > buf.len() {
-                    return Err(ErrorStack::get());
-                }
-                buf[..c.len()].copy_from_slice(&c);
+                let c = cookie(&hkey, ssl);
+                let Some(dst) = buf.get_mut(..c.len()) else { return Err(ErrorStack::get()) };
+                dst.copy_from_slice(&c);
                 Ok(c.len())
             })
         });
         b.set_cookie_verify_cb(move |ssl, got| {
-            guard("cookie verify", || false, || match cookie(&vkey, ssl) {
-                Ok(want) => want.len() == got.len() && openssl::memcmp::eq(&want, got),
-                Err(e) => {
-                    log::warn!("DTLS: cookie computation failed: {e}");
-                    false
-                }
+            guard("cookie verify", || false, || {
+                let want = cookie(&vkey, ssl);
+                want.len() == got.len() && openssl::memcmp::eq(&want, got)
             })
         });
 
@@ -540,7 +566,7 @@ impl DtlsContext {
         // SAFETY: valid SSL with our BIO attached; bio_addr is a live BIO_ADDR
         // (checked at construction) that DTLSv1_listen only writes to.
         let rc = unsafe { sys::DTLSv1_listen(sys::ssl_ptr(l.ssl()), self.bio_addr) };
-        l.get_mut().inbox = None;
+        l.get_mut().consume();
         let errors = ErrorStack::get();
         match rc {
             1 => {

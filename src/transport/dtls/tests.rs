@@ -805,3 +805,16 @@ fn renegotiation_is_refused_and_reported() {
     assert!(Run::errored(&r.s_events) && Run::errored(&r.c_events));
     assert!(!r.server().is_connected());
 }
+
+/// The cookie MAC with pre-keyed hash states is plain HMAC-SHA256.
+#[test]
+fn cookie_key_is_hmac_sha256() {
+    let secret: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+    let key = context::CookieKey::new(&secret);
+    let hmac = PKey::hmac(&secret).unwrap();
+    for msg in [&b""[..], b"127.0.0.1:5684|127.0.0.1:40000", &[0xffu8; 200][..]] {
+        let mut s = openssl::sign::Signer::new(MessageDigest::sha256(), &hmac).unwrap();
+        s.update(msg).unwrap();
+        assert_eq!(key.mac(msg).to_vec(), s.sign_to_vec().unwrap());
+    }
+}
