@@ -38,6 +38,12 @@ typedef struct {
 } capi_test_t;
 void capi_add_suite(const char *name, const capi_test_t *tests);
 
+/* 127.0.0.1:port as a coap_address_t. */
+void capi_loopback(coap_address_t *a, uint16_t port);
+/* A PDU's payload as a NUL-terminated string in `out` ("" when there is
+ * none or it does not fit). */
+void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size);
+
 /* Log capture: installs a handler that records the last message. */
 extern int capi_log_calls;
 extern coap_log_t capi_log_level;

@@ -26,6 +26,24 @@ void capi_log_capture_stop(void) { coap_set_log_handler(NULL); }
 
 int capi_log_contains(const char *needle) { return strstr(capi_log_text, needle) != NULL; }
 
+void capi_loopback(coap_address_t *a, uint16_t port) {
+  coap_address_init(a);
+  a->addr.sin.sin_family = AF_INET;
+  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a->addr.sin.sin_port = htons(port);
+  a->size = sizeof(struct sockaddr_in);
+}
+
+void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size) {
+  const uint8_t *data;
+  size_t len;
+  out[0] = '\0';
+  if (coap_get_data(pdu, &len, &data) && len < size) {
+    memcpy(out, data, len);
+    out[len] = '\0';
+  }
+}
+
 void capi_add_suite(const char *name, const capi_test_t *tests) {
   CU_pSuite suite = CU_add_suite(name, NULL, NULL);
   if (!suite) {

@@ -21,14 +21,6 @@ static coap_binary_t *pieces; /* per-block mode: the body being rebuilt */
 static int responses, last_code;
 static coap_binary_t *answer;
 
-static void make_addr(coap_address_t *a, uint16_t p) {
-  coap_address_init(a);
-  a->addr.sin.sin_family = AF_INET;
-  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a->addr.sin.sin_port = htons(p);
-  a->size = sizeof(struct sockaddr_in);
-}
-
 static void on_release(coap_session_t *s, void *app) {
   (void)s;
   releases++;
@@ -119,7 +111,7 @@ static int setup(void) {
   coap_address_t a;
   coap_resource_t *r;
   port = (uint16_t)(20000 + (getpid() + 13) % 20000);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   server = coap_new_context(&a);
   client = coap_new_context(NULL);
   if (!server || !client)
@@ -257,7 +249,7 @@ static void test_bad_block1_input(void) {
   coap_context_t *raw = coap_new_context(NULL);
   coap_address_t a;
   coap_session_t *s;
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   coap_register_response_handler(raw, on_response);
   s = coap_new_client_session(raw, NULL, &a, COAP_PROTO_UDP);
   coap_context_t *keep = client;

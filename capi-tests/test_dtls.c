@@ -22,14 +22,6 @@ static int have_certs;
 /* Events seen per side. */
 static int s_connected, s_closed, s_error, c_connected, c_closed, c_error;
 
-static void make_addr(coap_address_t *a, uint16_t p) {
-  coap_address_init(a);
-  a->addr.sin.sin_family = AF_INET;
-  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a->addr.sin.sin_port = htons(p);
-  a->size = sizeof(struct sockaddr_in);
-}
-
 static char server_identity[64];
 static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                       coap_pdu_t *resp) {
@@ -47,15 +39,9 @@ static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *r
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                    const coap_mid_t mid) {
-  const uint8_t *data;
-  size_t len;
   (void)s, (void)sent, (void)mid;
   responses++;
-  last_body[0] = '\0';
-  if (coap_get_data(received, &len, &data) && len < sizeof(last_body)) {
-    memcpy(last_body, data, len);
-    last_body[len] = '\0';
-  }
+  capi_copy_body(received, last_body, sizeof(last_body));
   return COAP_RESPONSE_OK;
 }
 
@@ -112,7 +98,7 @@ static uint16_t start_server(void) {
   coap_address_t a;
   coap_resource_t *r;
   uint16_t p = next_port++;
-  make_addr(&a, p);
+  capi_loopback(&a, p);
   CU_ASSERT_PTR_NOT_NULL_FATAL(coap_new_endpoint(server, &a, COAP_PROTO_DTLS));
   r = coap_resource_init(coap_make_str_const("hello"), 0);
   coap_register_request_handler(r, COAP_REQUEST_GET, hnd_hello);
@@ -185,7 +171,7 @@ static const coap_bin_const_t *verify_id(coap_bin_const_t *identity, coap_sessio
 static coap_session_t *psk_client(uint16_t p, const char *identity, const char *key) {
   coap_address_t a;
   coap_dtls_cpsk_t setup;
-  make_addr(&a, p);
+  capi_loopback(&a, p);
   memset(&setup, 0, sizeof(setup));
   setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
   setup.psk_info.identity.s = (const uint8_t *)identity;
@@ -280,7 +266,7 @@ static void test_client_hint_callback(void) {
   new_contexts();
   CU_ASSERT_EQUAL(coap_context_set_psk(server, "hint", (const uint8_t *)"secret", 6), 1);
   p = start_server();
-  make_addr(&a, p);
+  capi_loopback(&a, p);
   memset(&setup, 0, sizeof(setup));
   setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
   setup.validate_ih_call_back = pick_identity;
@@ -318,7 +304,7 @@ static void test_server_sni_callback(void) {
   sni_calls = 0;
   CU_ASSERT_EQUAL(coap_context_set_psk2(server, &setup), 1);
   p = start_server();
-  make_addr(&a, p);
+  capi_loopback(&a, p);
   memset(&cpsk, 0, sizeof(cpsk));
   cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
   cpsk.client_sni = "example.net";
@@ -378,7 +364,7 @@ static void test_bad_setup(void) {
   coap_dtls_cpsk_t cpsk;
   coap_dtls_pki_t pki;
   coap_address_t a;
-  make_addr(&a, next_port++);
+  capi_loopback(&a, next_port++);
   memset(&spsk, 0, sizeof(spsk));
   memset(&cpsk, 0, sizeof(cpsk));
   memset(&pki, 0, sizeof(pki));
@@ -432,7 +418,7 @@ static void test_garbage_dropped(void) {
   new_contexts();
   CU_ASSERT_EQUAL(coap_context_set_psk(server, "hint", (const uint8_t *)"secret", 6), 1);
   p = start_server();
-  make_addr(&a, p);
+  capi_loopback(&a, p);
   fd = socket(AF_INET, SOCK_DGRAM, 0);
   for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
     sendto(fd, junk[i], sizeof(junk[i]), 0, &a.addr.sa, a.size);
@@ -544,7 +530,7 @@ static void test_pki(void) {
   CU_ASSERT_EQUAL_FATAL(coap_context_set_pki(server, &sp), 1);
   CU_ASSERT_EQUAL(coap_context_set_pki_root_cas(server, ca, NULL), 1);
   p = start_server();
-  make_addr(&a, p);
+  capi_loopback(&a, p);
 
   /* Client 1: PEM buffers. */
   bufs[0] = slurp("ca.pem", &lens[0]);

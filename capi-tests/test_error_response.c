@@ -12,14 +12,6 @@ static coap_session_t *session;
 static int responses, last_code;
 static char last_body[64];
 
-static void make_addr(coap_address_t *a, uint16_t p) {
-  coap_address_init(a);
-  a->addr.sin.sin_family = AF_INET;
-  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a->addr.sin.sin_port = htons(p);
-  a->size = sizeof(struct sockaddr_in);
-}
-
 static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                       coap_pdu_t *resp) {
   (void)r, (void)s, (void)req, (void)q;
@@ -38,16 +30,10 @@ static void hnd_err(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                    const coap_mid_t mid) {
-  const uint8_t *data;
-  size_t len;
   (void)s, (void)sent, (void)mid;
   responses++;
   last_code = coap_pdu_get_code(received);
-  last_body[0] = '\0';
-  if (coap_get_data(received, &len, &data) && len < sizeof(last_body)) {
-    memcpy(last_body, data, len);
-    last_body[len] = '\0';
-  }
+  capi_copy_body(received, last_body, sizeof(last_body));
   return COAP_RESPONSE_OK;
 }
 
@@ -63,7 +49,7 @@ static int setup(void) {
   coap_address_t a;
   coap_resource_t *r;
   uint16_t port = (uint16_t)(20000 + (getpid() + 7) % 20000);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   server = coap_new_context(&a);
   client = coap_new_context(NULL);
   if (!server || !client)

@@ -17,14 +17,6 @@ static int responses, nacks, last_code, pongs, events;
 static coap_nack_reason_t last_nack;
 static char last_body[256];
 
-static void make_addr(coap_address_t *a, uint16_t p) {
-  coap_address_init(a);
-  a->addr.sin.sin_family = AF_INET;
-  a->addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a->addr.sin.sin_port = htons(p);
-  a->size = sizeof(struct sockaddr_in);
-}
-
 static int server_ifindex = -2;
 static void hnd_hello(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                       coap_pdu_t *resp) {
@@ -74,16 +66,10 @@ static void hnd_delete_self(coap_resource_t *r, coap_session_t *s, const coap_pd
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                    const coap_mid_t mid) {
-  const uint8_t *data;
-  size_t len;
   (void)s, (void)sent, (void)mid;
   responses++;
   last_code = coap_pdu_get_code(received);
-  last_body[0] = '\0';
-  if (coap_get_data(received, &len, &data) && len < sizeof(last_body)) {
-    memcpy(last_body, data, len);
-    last_body[len] = '\0';
-  }
+  capi_copy_body(received, last_body, sizeof(last_body));
   return COAP_RESPONSE_OK;
 }
 
@@ -132,7 +118,7 @@ static int setup(void) {
   coap_address_t a;
   coap_resource_t *r;
   port = (uint16_t)(20000 + getpid() % 20000);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   server = coap_new_context(&a);
   if (!server)
     return 1;
@@ -152,7 +138,7 @@ static int setup(void) {
   coap_register_nack_handler(client, on_nack);
   coap_register_pong_handler(client, on_pong);
   coap_register_event_handler(server, on_event);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   session = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
   return session ? 0 : 1;
 }
@@ -334,7 +320,7 @@ static void test_session_accessors(void) {
 static void test_reference_counts(void) {
   coap_address_t a;
   coap_session_t *s;
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   s = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   CU_ASSERT_PTR_EQUAL(coap_session_reference(s), s); /* 2 */
@@ -370,7 +356,7 @@ static coap_response_t release_in_handler(coap_session_t *s, const coap_pdu_t *s
 static void test_release_session_in_handler(void) {
   coap_address_t a;
   coap_context_t *ctx = coap_new_context(NULL);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   coap_register_response_handler(ctx, release_in_handler);
   doomed = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
   {
@@ -404,7 +390,7 @@ static void test_free_context_in_handler(void) {
   coap_address_t a;
   coap_session_t *s;
   freed_ctx = coap_new_context(NULL);
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   coap_register_response_handler(freed_ctx, free_context_in_handler);
   s = coap_new_client_session(freed_ctx, NULL, &a, COAP_PROTO_UDP);
   {
@@ -446,7 +432,7 @@ static void test_free_endpoint_in_handler(void) {
   coap_session_t *s;
   coap_pdu_t *pdu;
   int before = responses;
-  make_addr(&a, (uint16_t)(port + 3));
+  capi_loopback(&a, (uint16_t)(port + 3));
   coap_register_handler(r, COAP_REQUEST_GET, hnd_free_endpoint);
   coap_add_resource(ctx, r);
   doomed_ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
@@ -690,7 +676,7 @@ static void test_keepalive(void) {
   coap_context_t *ctx = coap_new_context(NULL);
   coap_session_t *s;
   coap_fixed_point_t fast = {0, 50};
-  make_addr(&a, port);
+  capi_loopback(&a, port);
   coap_register_pong_handler(ctx, ka_pong);
   coap_register_event_handler(ctx, ka_event);
   coap_context_set_keepalive(ctx, 1);
