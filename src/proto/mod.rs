@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod link;
+pub mod missing;
 pub mod msg;
 pub mod option;
 pub mod pdu;
