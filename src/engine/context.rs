@@ -1489,19 +1489,8 @@ impl Context {
                 }
             }
         }
-        // RFC 7252 §5.4.1: an unrecognised critical option fails the request.
-        let bad_option = req
-            .options()
-            .map_while(Result::ok)
-            .find(|o| {
-                option::check(o.number, o.value.len()) == OptCheck::Unknown
-                    && option::is_critical(o.number)
-                    && !self.cfg.registered_options.contains(&o.number)
-            })
-            .map(|o| o.number);
-        if let Some(n) = bad_option {
-            log::debug!("request with unknown critical option {n}");
-            return self.answer_error(id, &req, msg::BAD_OPTION);
+        if self.reject_unknown_critical(id, &req) {
+            return;
         }
         let path = request_path(&req);
         let proxied = req.option(option::PROXY_URI).is_some() || req.option(option::PROXY_SCHEME).is_some();
@@ -1543,6 +1532,48 @@ impl Context {
                 }
             }
         }
+    }
+
+    /// RFC 7252 §5.4.1: an unrecognised critical option fails the request
+    /// with 4.02, which carries the options it did not understand (as
+    /// libcoap's does). This build has neither Q-Block (RFC 9177) nor
+    /// OSCORE, so their options count as unrecognised, exactly as in a
+    /// libcoap built without them: Q-Block ones are echoed, an OSCORE
+    /// request gets a bare 4.02. True when the request was answered.
+    fn reject_unknown_critical(&mut self, id: Id, req: &Pdu) -> bool {
+        let unknown = |n: u16| {
+            n == option::Q_BLOCK1
+                || n == option::Q_BLOCK2
+                || (option::check(n, 0) == OptCheck::Unknown && !self.cfg.registered_options.contains(&n))
+        };
+        let mut oscore = false;
+        let mut echo: Vec<(u16, Vec<u8>)> = Vec::new();
+        for o in req.options().map_while(Result::ok) {
+            if o.number == option::OSCORE {
+                oscore = true;
+            } else if option::is_critical(o.number) && unknown(o.number) && echo.len() < 16 {
+                echo.push((o.number, o.value.to_vec()));
+            }
+        }
+        if !oscore && echo.is_empty() {
+            return false;
+        }
+        if oscore {
+            log::debug!("OSCORE request, but this build has no OSCORE: 4.02");
+            echo.clear();
+        } else {
+            log::debug!("request with unknown critical option {}", echo.first().map_or(0, |o| o.0));
+        }
+        let mut resp = self.response_skeleton(id, req);
+        resp.code = msg::BAD_OPTION;
+        for (n, v) in &echo {
+            if resp.add_option(*n, v).is_err() {
+                break;
+            }
+        }
+        let _ = resp.add_payload(response_phrase(msg::BAD_OPTION).as_bytes());
+        self.finish_request(id, req.typ, req.code, req.mid, resp);
+        true
     }
 
     /// The response the handler fills in: ACK (piggybacked) for CON, NON for
