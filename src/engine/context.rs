@@ -261,9 +261,7 @@ pub fn lose_next() -> bool {
     if l.per_mille == 0 {
         return false;
     }
-    let mut r = [0u8; 2];
-    super::prng::fill(&mut r);
-    u32::from(u16::from_be_bytes(r)) % 1000 < l.per_mille
+    u32::from(super::prng::jitter()) % 1000 < l.per_mille
 }
 
 /// Every PDU sent or received, at debug level, as libcoap logs them.
@@ -890,10 +888,9 @@ impl Context {
         let (route, remote) = (s.route, s.remote);
         self.transmit(route, remote, &wire).map_err(|e| SendError::Io(e.kind()))?;
         if pdu.typ == MsgType::Con {
-            let mut r = [0u8; 2];
-            super::prng::fill(&mut r);
+            let r = super::prng::jitter();
             let s = self.sessions.get_mut(id).ok_or(SendError::NoSession)?;
-            let first = s.tx().first_timeout(u16::from_be_bytes(r));
+            let first = s.tx().first_timeout(r);
             let due = now + first;
             let mid = pdu.mid;
             s.flight_mut().pending.push(Pending {
@@ -1209,8 +1206,7 @@ impl Context {
     /// that wait on the fd themselves.
     fn arm_timer(&mut self) {
         self.armed_due = self.timers.peek().map(|Reverse((due, _, _))| *due);
-        let next = self.next_timer_in();
-        self.poller.arm_timer(next);
+        self.poller.arm_timer(self.armed_due, now());
     }
 
     /// Adds a timer; the epoll fd's timer moves earlier if needed, so an
@@ -1220,15 +1216,16 @@ impl Context {
         self.timers.push(Reverse((due, index, kind)));
         if self.armed_due.map_or(true, |d| due < d) {
             self.armed_due = Some(due);
-            self.poller.arm_timer(Some(due.saturating_sub(now())));
+            self.poller.arm_timer(Some(due), now());
         }
     }
 
     /// Makes the epoll fd readable at once: work is waiting (a resource
     /// changed and its observers must hear of it), as libcoap does.
     pub fn wake(&mut self) {
-        self.armed_due = Some(now());
-        self.poller.arm_timer(Some(0));
+        let now = now();
+        self.armed_due = Some(now);
+        self.poller.arm_timer(Some(now), now);
     }
 
     /// Milliseconds until the next timer, if any.

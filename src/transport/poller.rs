@@ -15,7 +15,8 @@ pub const TIMER_TOKEN: usize = usize::MAX;
 /// also wakes for retransmissions and other timers.
 struct Timer {
     fd: OwnedFd,
-    armed_ms: Option<u64>,
+    /// The deadline armed, on the engine's millisecond clock.
+    armed_due: Option<u64>,
 }
 
 pub struct Poller {
@@ -35,29 +36,32 @@ impl Poller {
         // SAFETY: `raw` is a fresh fd we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         poll.registry().register(&mut SourceFd(&fd.as_raw_fd()), Token(TIMER_TOKEN), Interest::READABLE)?;
-        Ok(Poller { poll, events: Events::with_capacity(256), timer: Timer { fd, armed_ms: None } })
+        Ok(Poller { poll, events: Events::with_capacity(256), timer: Timer { fd, armed_due: None } })
     }
 
-    /// Arms the timer to fire in `ms` milliseconds (None: disarm). Only a
-    /// change reaches the kernel.
-    pub fn arm_timer(&mut self, ms: Option<u64>) {
-        if self.timer.armed_ms == ms {
+    /// Arms the timer for the deadline `due` (None: disarm), `now` being
+    /// the same clock's present. Only a changed deadline reaches the kernel:
+    /// comparing deadlines rather than delays keeps a busy loop, whose
+    /// next deadline stays put while the clock runs, from re-arming the
+    /// timer on every pass.
+    pub fn arm_timer(&mut self, due: Option<u64>, now: u64) {
+        if self.timer.armed_due == due {
             return;
         }
         let mut spec: libc::itimerspec = libc::itimerspec {
             it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
             it_value: libc::timespec { tv_sec: 0, tv_nsec: 0 },
         };
-        if let Some(ms) = ms {
+        if let Some(due) = due {
             // 0 would disarm: fire as soon as possible instead.
-            let ms = ms.max(1);
+            let ms = due.saturating_sub(now).max(1);
             spec.it_value.tv_sec = (ms / 1000) as libc::time_t;
             spec.it_value.tv_nsec = ((ms % 1000) * 1_000_000) as libc::c_long;
         }
         // SAFETY: timerfd_settime reads `spec`; the old value is not asked for.
         let rc = unsafe { libc::timerfd_settime(self.timer.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
         if rc == 0 {
-            self.timer.armed_ms = ms;
+            self.timer.armed_due = due;
         } else {
             log::debug!("timerfd_settime: {}", io::Error::last_os_error());
         }
@@ -68,7 +72,7 @@ impl Poller {
         let mut buf = [0u8; 8];
         // SAFETY: read writes at most 8 bytes into `buf`.
         let _ = unsafe { libc::read(self.timer.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        self.timer.armed_ms = None;
+        self.timer.armed_due = None;
     }
 
     pub fn fd(&self) -> i32 {
