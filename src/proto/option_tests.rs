@@ -175,3 +175,21 @@ fn lookup_table_finds_every_registered_option_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn locate_agrees_with_decode_on_short_inputs() {
+    // Every first byte, with a few tails: truncated, 13/14 extensions, values.
+    let tails: [&[u8]; 6] = [&[], &[0], &[7, 1], &[0, 0, 9], &[1, 2, 3, 4, 5], &[0xff; 300]];
+    for first in 0..=255u8 {
+        for tail in tails {
+            let mut b = vec![first];
+            b.extend_from_slice(tail);
+            let want = decode(&b).map(|(h, v)| (h.delta, h.header_len, h.header_len + v.len()));
+            assert_eq!(locate(&b, 0), want, "{b:?}");
+            // At an offset too.
+            let mut c = vec![0xAA, 0xBB];
+            c.extend_from_slice(&b);
+            assert_eq!(locate(&c, 2), want.map(|(d, s, e)| (d, s + 2, e + 2)), "{c:?}");
+        }
+    }
+}
