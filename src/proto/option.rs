@@ -120,11 +120,31 @@ pub fn encode(buf: &mut [u8], delta: u32, value: &[u8]) -> Result<usize, OptErro
     Ok(h + value.len())
 }
 
-/// Appends an encoded option to `out`.
+/// Appends an encoded option to `out`; returns the bytes added.
+#[inline]
 pub fn push(out: &mut Vec<u8>, delta: u32, value: &[u8]) -> Result<usize, OptError> {
+    let len = value.len();
+    if delta < 13 && len < 13 {
+        // The common case: a one-byte header.
+        out.reserve(1 + len);
+        out.push(((delta as u8) << 4) | len as u8);
+        out.extend_from_slice(value);
+        return Ok(1 + len);
+    }
+    push_extended(out, delta, value)
+}
+
+/// [`push`] for options whose delta or length needs extension bytes. The
+/// header is put together in a fixed array and appended whole (a
+/// constant-size copy), then cut to its real length.
+#[inline(never)]
+fn push_extended(out: &mut Vec<u8>, delta: u32, value: &[u8]) -> Result<usize, OptError> {
     let mut hdr = [0u8; MAX_OPT_HEADER];
     let h = encode_header(&mut hdr, delta, value.len())?;
-    out.extend_from_slice(hdr.get(..h).ok_or(OptError::TooLarge)?);
+    out.reserve(MAX_OPT_HEADER + value.len());
+    let at = out.len();
+    out.extend_from_slice(&hdr);
+    out.truncate(at + h);
     out.extend_from_slice(value);
     Ok(h + value.len())
 }

@@ -193,3 +193,29 @@ fn locate_agrees_with_decode_on_short_inputs() {
         }
     }
 }
+
+#[test]
+fn push_matches_encode_across_the_extension_boundaries() {
+    let value = vec![0x5a; 300];
+    for delta in [0u32, 1, 12, 13, 14, 268, 269, 270, 1000, MAX_EXT_VALUE, MAX_EXT_VALUE + 1] {
+        for len in [0usize, 1, 12, 13, 14, 268, 269, 270] {
+            let mut want = vec![0u8; MAX_OPT_HEADER + len];
+            let expect = encode(&mut want, delta, &value[..len]).map(|n| {
+                want.truncate(n);
+                want
+            });
+            let mut got = vec![7u8];
+            let r = push(&mut got, delta, &value[..len]);
+            match expect {
+                Ok(w) => {
+                    assert_eq!(r, Ok(w.len()), "{delta} {len}");
+                    assert_eq!(&got[1..], &w[..], "{delta} {len}");
+                }
+                Err(e) => {
+                    assert_eq!(r, Err(e), "{delta} {len}");
+                    assert_eq!(got, [7u8], "{delta} {len}");
+                }
+            }
+        }
+    }
+}

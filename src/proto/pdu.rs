@@ -187,19 +187,17 @@ impl Pdu {
         Ok(())
     }
 
-    fn token_area(token: &[u8]) -> Result<Vec<u8>, PduError> {
-        let len = token.len();
-        let mut area = Vec::with_capacity(len + 2);
+    /// The RFC 8974 length prefix of a token of `len` bytes, in a fixed
+    /// buffer, and how many of its bytes are used.
+    fn token_prefix(len: usize) -> Result<([u8; 2], usize), PduError> {
         match token_prefix_len(len) {
-            0 => {}
-            1 => area.push((len - 13) as u8),
+            0 => Ok(([0, 0], 0)),
+            1 => Ok(([(len - 13) as u8, 0], 1)),
             _ => {
                 let v = u16::try_from(len - 269).map_err(|_| PduError::TokenTooLong)?;
-                area.extend_from_slice(&v.to_be_bytes());
+                Ok((v.to_be_bytes(), 2))
             }
         }
-        area.extend_from_slice(token);
-        Ok(area)
     }
 
     /// Sets the token of a PDU that has no token, options or payload yet.
@@ -207,7 +205,18 @@ impl Pdu {
         if self.used_size() != 0 {
             return Err(PduError::TokenNotFirst);
         }
-        self.update_token(token)
+        if token.len() > TOKEN_EXT_MAX {
+            return Err(PduError::TokenTooLong);
+        }
+        // Nothing follows the header room yet: the token area is appended.
+        let (prefix, n) = Self::token_prefix(token.len())?;
+        let area = n + token.len();
+        self.check_grow(area)?;
+        self.buf.reserve(area);
+        self.buf.extend_from_slice(prefix.get(..n).unwrap_or_default());
+        self.buf.extend_from_slice(token);
+        self.e_token_len = area;
+        Ok(())
     }
 
     /// Replaces the token, moving options and payload; the header room is never touched.
@@ -215,15 +224,17 @@ impl Pdu {
         if token.len() > TOKEN_EXT_MAX {
             return Err(PduError::TokenTooLong);
         }
-        let area = Self::token_area(token)?;
-        if area.len() > self.e_token_len {
-            self.check_grow(area.len() - self.e_token_len)?;
+        let (prefix, n) = Self::token_prefix(token.len())?;
+        let area = n + token.len();
+        if area > self.e_token_len {
+            self.check_grow(area - self.e_token_len)?;
         }
         let start = self.opt_start();
-        self.buf.splice(MAX_HEADER..start, area.iter().copied());
-        let new_start = MAX_HEADER + area.len();
+        let bytes = prefix.get(..n).unwrap_or_default().iter().chain(token).copied();
+        self.buf.splice(MAX_HEADER..start, bytes);
+        let new_start = MAX_HEADER + area;
         self.data_off = self.data_off.map(|d| d - start + new_start);
-        self.e_token_len = area.len();
+        self.e_token_len = area;
         Ok(())
     }
 
@@ -243,6 +254,9 @@ impl Pdu {
         self.insert_option(number, value)
     }
 
+    // Kept out of line: inlined, its iterator state made every in-order
+    // add_option save and restore six registers and a 200-byte frame.
+    #[inline(never)]
     fn insert_option(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
         let mut prev: OptNum = 0;
         let mut next = None;
@@ -317,8 +331,19 @@ impl Pdu {
 
     /// Adds the payload once, after all options; an empty payload adds nothing.
     pub fn add_payload(&mut self, data: &[u8]) -> Result<(), PduError> {
-        let dst = self.add_data_after(data.len())?;
-        dst.copy_from_slice(data);
+        if self.data_off.is_some() {
+            return Err(PduError::HasPayload);
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        // Copied once, straight after the marker (no zero-fill first).
+        self.check_grow(data.len().checked_add(1).ok_or(PduError::TooLarge)?)?;
+        self.buf.reserve(data.len() + 1);
+        self.buf.push(PAYLOAD_MARKER);
+        let off = self.buf.len();
+        self.buf.extend_from_slice(data);
+        self.data_off = Some(off);
         Ok(())
     }
 
