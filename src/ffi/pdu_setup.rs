@@ -154,6 +154,7 @@ pub unsafe extern "C" fn coap_add_option(pdu: *mut coap_pdu_t, number: coap_opti
 
 /// Adds one option, refusing values longer than a known option allows
 /// (peers would reject the message); returns the encoded size, 0 on failure.
+#[inline]
 pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]) -> usize {
     if let Some(def) = option::lookup(number) {
         if value.len() > usize::from(def.max_len) {

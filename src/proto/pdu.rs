@@ -179,6 +179,7 @@ impl Pdu {
         self.body()
     }
 
+    #[inline]
     fn check_grow(&self, extra: usize) -> Result<(), PduError> {
         let new = self.used_size().checked_add(extra).ok_or(PduError::TooLarge)?;
         if self.max_size != 0 && new > self.max_size {
@@ -240,7 +241,25 @@ impl Pdu {
 
     /// Adds an option, inserting it in number order after any equal numbers;
     /// returns the encoded size of the new option.
+    #[inline]
     pub fn add_option(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
+        // The usual case, kept small enough to inline: appended in order,
+        // delta and length below 13 (a one-byte header). Same checks as
+        // the general path.
+        let len = value.len();
+        if self.data_off.is_none() && number >= self.max_opt && number - self.max_opt < 13 && len < 13 {
+            let size = 1 + len;
+            self.check_grow(size)?;
+            self.buf.push((((number - self.max_opt) as u8) << 4) | len as u8);
+            self.buf.extend_from_slice(value);
+            self.max_opt = number;
+            return Ok(size);
+        }
+        self.add_option_general(number, value)
+    }
+
+    #[inline(never)]
+    fn add_option_general(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
         if self.data_off.is_some() {
             return Err(PduError::HasPayload);
         }
