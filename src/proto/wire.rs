@@ -156,6 +156,9 @@ impl Parsed<'_> {
 
 /// Validates token, options and payload in `rest` (everything after the
 /// fixed header).
+// Inlined into each framing's parser: its result is a large struct that
+// would otherwise go through memory on every received message.
+#[inline(always)]
 fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let (tlen, prefix) = token_len(tkl, rest)?;
     if tlen > max_token {
@@ -168,9 +171,16 @@ fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token:
     if code == 0 && !rest.is_empty() {
         return Err(ParseError::EmptyNotEmpty);
     }
-    // The options, walked in place: every header, extension, number and
-    // known option's length checked, nothing copied.
-    let mut pos = e_token_len;
+    let (max_opt, data_off) = if e_token_len == rest.len() { (0, None) } else { scan_options(rest, e_token_len)? };
+    Ok(Parsed { typ, code, mid, body: rest, e_token_len, max_opt, data_off })
+}
+
+/// Walks the options of `rest` from `pos` in place: every header,
+/// extension, number and known option's length checked, nothing copied.
+/// Returns the highest option number and where the payload starts. Out of
+/// line so the loop keeps its registers whatever the caller inlines.
+#[inline(never)]
+fn scan_options(rest: &[u8], mut pos: usize) -> Result<(OptNum, Option<usize>), ParseError> {
     let mut number: u32 = 0;
     let mut max_opt = 0;
     let data_off = loop {
@@ -189,7 +199,7 @@ fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token:
         max_opt = num;
         pos = end;
     };
-    Ok(Parsed { typ, code, mid, body: rest, e_token_len, max_opt, data_off })
+    Ok((max_opt, data_off))
 }
 
 /// Parses a UDP/DTLS datagram; `max_token` is 8 unless RFC 8974 is in use.
@@ -197,6 +207,7 @@ pub fn parse_udp(data: &[u8], max_token: usize) -> Result<Pdu, ParseError> {
     parse_udp_parts(data, max_token).map(Parsed::into_pdu)
 }
 
+#[inline(always)]
 fn parse_udp_parts(data: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let hdr = data.get(..4).ok_or(ParseError::Truncated)?;
     if hdr[0] >> 6 != VERSION {
