@@ -56,7 +56,53 @@ pub fn token_prefix_len(len: usize) -> usize {
     }
 }
 
+/// `bytes` (at most 12) placed at offset `OFF` (0 or 1) of a 16-byte array
+/// with fixed-size moves only: two overlapping 8- or 4-byte copies, or up
+/// to three single bytes. Appending the whole array and cutting it back is
+/// then cheaper than a call to memcpy for the few bytes of a token or a
+/// small option value.
+#[inline(always)]
+fn fixed16<const OFF: usize>(bytes: &[u8]) -> [u8; 16] {
+    let mut t = [0u8; 16];
+    let n = bytes.len();
+    if n > 12 {
+        // Not for this helper; callers only pass up to 12 bytes.
+    } else if n >= 8 {
+        t[OFF..OFF + 8].copy_from_slice(&bytes[..8]);
+        t[OFF + n - 8..OFF + n].copy_from_slice(&bytes[n - 8..]);
+    } else if n >= 4 {
+        t[OFF..OFF + 4].copy_from_slice(&bytes[..4]);
+        t[OFF + n - 4..OFF + n].copy_from_slice(&bytes[n - 4..]);
+    } else if n > 0 {
+        t[OFF] = bytes[0];
+        t[OFF + n / 2] = bytes[n / 2];
+        t[OFF + n - 1] = bytes[n - 1];
+    }
+    t
+}
+
 impl Pdu {
+    /// Appends `size` (at most 16) bytes of `t`: the whole array is copied
+    /// when the buffer has room for it (constant-size moves) and cut back.
+    #[inline(always)]
+    fn append_fixed(&mut self, t: &[u8; 16], size: usize) {
+        let at = self.buf.len();
+        if self.buf.capacity() - at >= t.len() {
+            self.buf.extend_from_slice(t);
+            self.buf.truncate(at + size);
+        } else {
+            self.append_exact(t, size);
+        }
+    }
+
+    // Separate, so the compiler cannot merge the two appends into one
+    // variable-length memcpy call.
+    #[cold]
+    #[inline(never)]
+    fn append_exact(&mut self, t: &[u8; 16], size: usize) {
+        self.buf.extend_from_slice(t.get(..size).unwrap_or_default());
+    }
+
     /// A PDU with no token, options or payload; `max_size` 0 = unlimited.
     pub fn new(typ: MsgType, code: u8, mid: u16, max_size: usize) -> Pdu {
         let mut buf = Vec::with_capacity(MAX_HEADER + max_size.clamp(16, 256));
@@ -210,6 +256,12 @@ impl Pdu {
             return Err(PduError::TokenTooLong);
         }
         // Nothing follows the header room yet: the token area is appended.
+        if token.len() <= 12 {
+            self.check_grow(token.len())?;
+            self.append_fixed(&fixed16::<0>(token), token.len());
+            self.e_token_len = token.len();
+            return Ok(());
+        }
         let (prefix, n) = Self::token_prefix(token.len())?;
         let area = n + token.len();
         self.check_grow(area)?;
@@ -250,8 +302,9 @@ impl Pdu {
         if self.data_off.is_none() && number >= self.max_opt && number - self.max_opt < 13 && len < 13 {
             let size = 1 + len;
             self.check_grow(size)?;
-            self.buf.push((((number - self.max_opt) as u8) << 4) | len as u8);
-            self.buf.extend_from_slice(value);
+            let mut t = fixed16::<1>(value);
+            t[0] = (((number - self.max_opt) as u8) << 4) | len as u8;
+            self.append_fixed(&t, size);
             self.max_opt = number;
             return Ok(size);
         }
