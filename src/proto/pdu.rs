@@ -56,42 +56,54 @@ pub fn token_prefix_len(len: usize) -> usize {
     }
 }
 
-/// `bytes` (at most 12) placed at offset `OFF` (0 or 1) of a 16-byte array
-/// with fixed-size moves only: two overlapping 8- or 4-byte copies, or up
-/// to three single bytes. Appending the whole array and cutting it back is
-/// then cheaper than a call to memcpy for the few bytes of a token or a
-/// small option value.
+/// Copies `src` (at most 12 bytes) to the start of `dst` (at least 12
+/// bytes) with fixed-size moves only: two overlapping 8- or 4-byte copies,
+/// or up to three single bytes. For the few bytes of a token or option
+/// value this beats a call to memcpy.
 #[inline(always)]
-fn fixed16<const OFF: usize>(bytes: &[u8]) -> [u8; 16] {
-    let mut t = [0u8; 16];
-    let n = bytes.len();
-    if n > 12 {
-        // Not for this helper; callers only pass up to 12 bytes.
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 12 || dst.len() < 12 {
+        // Not for this helper; callers only pass short values.
+        if let Some(d) = dst.get_mut(..n) {
+            d.copy_from_slice(src);
+        }
     } else if n >= 8 {
-        t[OFF..OFF + 8].copy_from_slice(&bytes[..8]);
-        t[OFF + n - 8..OFF + n].copy_from_slice(&bytes[n - 8..]);
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
     } else if n >= 4 {
-        t[OFF..OFF + 4].copy_from_slice(&bytes[..4]);
-        t[OFF + n - 4..OFF + n].copy_from_slice(&bytes[n - 4..]);
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
     } else if n > 0 {
-        t[OFF] = bytes[0];
-        t[OFF + n / 2] = bytes[n / 2];
-        t[OFF + n - 1] = bytes[n - 1];
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
     }
-    t
 }
 
 impl Pdu {
-    /// Appends `size` (at most 16) bytes of `t`: the whole array is copied
-    /// when the buffer has room for it (constant-size moves) and cut back.
+    /// Appends `head` (if any) and `bytes` (at most 12). With room in the
+    /// buffer, 16 zero bytes are appended (one constant-size store), the
+    /// bytes written over them in place and the rest cut off: stores only,
+    /// never a load of bytes just stored (a stack copy assembled from
+    /// small stores and read back whole stalls on store forwarding).
+    /// Otherwise an exact append, so capacity grows as before.
     #[inline(always)]
-    fn append_fixed(&mut self, t: &[u8; 16], size: usize) {
+    fn append_short(&mut self, head: Option<u8>, bytes: &[u8]) {
         let at = self.buf.len();
-        if self.buf.capacity() - at >= t.len() {
-            self.buf.extend_from_slice(t);
+        let skip = usize::from(head.is_some());
+        let size = skip + bytes.len();
+        if bytes.len() <= 12 && self.buf.capacity() - at >= 16 {
+            self.buf.extend_from_slice(&[0u8; 16]);
+            if let Some(dst) = self.buf.get_mut(at..at + 16) {
+                if let Some(h) = head {
+                    dst[0] = h;
+                }
+                copy_short(&mut dst[skip..], bytes);
+            }
             self.buf.truncate(at + size);
         } else {
-            self.append_exact(t, size);
+            self.append_exact(head, bytes);
         }
     }
 
@@ -99,8 +111,11 @@ impl Pdu {
     // variable-length memcpy call.
     #[cold]
     #[inline(never)]
-    fn append_exact(&mut self, t: &[u8; 16], size: usize) {
-        self.buf.extend_from_slice(t.get(..size).unwrap_or_default());
+    fn append_exact(&mut self, head: Option<u8>, bytes: &[u8]) {
+        if let Some(h) = head {
+            self.buf.push(h);
+        }
+        self.buf.extend_from_slice(bytes);
     }
 
     /// A PDU with no token, options or payload; `max_size` 0 = unlimited.
@@ -258,7 +273,7 @@ impl Pdu {
         // Nothing follows the header room yet: the token area is appended.
         if token.len() <= 12 {
             self.check_grow(token.len())?;
-            self.append_fixed(&fixed16::<0>(token), token.len());
+            self.append_short(None, token);
             self.e_token_len = token.len();
             return Ok(());
         }
@@ -302,9 +317,7 @@ impl Pdu {
         if self.data_off.is_none() && number >= self.max_opt && number - self.max_opt < 13 && len < 13 {
             let size = 1 + len;
             self.check_grow(size)?;
-            let mut t = fixed16::<1>(value);
-            t[0] = (((number - self.max_opt) as u8) << 4) | len as u8;
-            self.append_fixed(&t, size);
+            self.append_short(Some((((number - self.max_opt) as u8) << 4) | len as u8), value);
             self.max_opt = number;
             return Ok(size);
         }

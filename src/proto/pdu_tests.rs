@@ -196,16 +196,13 @@ fn option_added_after_payload_goes_before_the_marker() {
 }
 
 #[test]
-fn fixed16_places_every_short_length_exactly() {
+fn copy_short_copies_every_short_length_exactly() {
     let src: Vec<u8> = (1..=12).collect();
     for n in 0..=12 {
-        let t0 = super::fixed16::<0>(&src[..n]);
-        assert_eq!(&t0[..n], &src[..n], "off 0 len {n}");
-        assert!(t0[n..].iter().all(|&b| b == 0), "off 0 len {n}");
-        let t1 = super::fixed16::<1>(&src[..n]);
-        assert_eq!(t1[0], 0);
-        assert_eq!(&t1[1..1 + n], &src[..n], "off 1 len {n}");
-        assert!(t1[1 + n..].iter().all(|&b| b == 0), "off 1 len {n}");
+        let mut dst = [0u8; 15];
+        super::copy_short(&mut dst, &src[..n]);
+        assert_eq!(&dst[..n], &src[..n], "len {n}");
+        assert!(dst[n..].iter().all(|&b| b == 0), "len {n}");
     }
 }
 
