@@ -72,6 +72,19 @@ int main(int argc, char **argv) {
   coap_startup();
   coap_set_log_level(LOG_ERR); /* LOG_ERR: also in 4.3.1 headers */
   make_content();
+  if (argc > 2) {
+    /* One operation, one round: for instruction counts under callgrind
+     * (run twice with different iteration counts and take the difference). */
+    int k = atoi(argv[2]);
+    double t = k == 0   ? bench_parse(get_req, sizeof(get_req), iters)
+               : k == 1 ? bench_parse(content, content_len, iters)
+               : k == 2 ? bench_parse(block_req, sizeof(block_req), iters)
+               : k == 3 ? bench_parse(empty_ack, sizeof(empty_ack), iters)
+                        : bench_build(iters);
+    printf("RESULT op%d=%.1f\n", k, t);
+    coap_cleanup();
+    return 0;
+  }
   for (int round = 0; round < 5; round++) {
     double r[5] = {bench_parse(get_req, sizeof(get_req), iters), bench_parse(content, content_len, iters),
                    bench_parse(block_req, sizeof(block_req), iters),

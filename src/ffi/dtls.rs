@@ -24,6 +24,7 @@ use crate::ffi::types::*;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 // ------------------------------------------------------------ re-entrancy
 
@@ -45,11 +46,20 @@ thread_local! {
     static ANSWER: RefCell<Vec<Box<crate::ffi::session::PskAnswer>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Validation call-backs running on all threads together. Every export's
+/// guard reads this first: while it is 0 (always, outside handshakes) no
+/// thread is inside a call-back, so the per-thread DEPTH (a `__tls_get_addr`
+/// call in a shared library) need not be read. A thread's own increment is
+/// visible to itself in program order, so Relaxed is enough; another
+/// thread seeing a stale non-zero value only falls through to DEPTH.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
 /// Marks a validation call-back as running on this thread.
 struct Scope;
 
 impl Scope {
     fn enter(snap: Snapshot) -> Scope {
+        RUNNING.fetch_add(1, Ordering::Relaxed);
         DEPTH.with(|d| d.set(d.get() + 1));
         SNAPSHOT.with(|s| *s.borrow_mut() = snap);
         Scope
@@ -62,12 +72,14 @@ impl Drop for Scope {
         if DEPTH.with(Cell::get) == 0 {
             SNAPSHOT.with(|s| *s.borrow_mut() = Snapshot::default());
         }
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// True while a DTLS validation call-back runs on this thread.
+#[inline]
 pub(crate) fn in_callback() -> bool {
-    DEPTH.with(Cell::get) > 0
+    RUNNING.load(Ordering::Relaxed) != 0 && DEPTH.with(Cell::get) > 0
 }
 
 /// Functions that never reach the engine, so are safe from a call-back.
@@ -83,7 +95,17 @@ fn harmless(name: &str) -> bool {
 
 /// The boundary guard's check: refuses (with a log line) an API call made
 /// from inside a DTLS validation call-back.
+#[inline]
 pub(crate) fn refuse_reentry(name: &str) -> bool {
+    if RUNNING.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    refuse_reentry_slow(name)
+}
+
+#[cold]
+#[inline(never)]
+fn refuse_reentry_slow(name: &str) -> bool {
     if !in_callback() || harmless(name) {
         return false;
     }

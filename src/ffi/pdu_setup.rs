@@ -3,7 +3,7 @@
 //! sessions; coap_encode_var_safe is in encode.rs, optlists in optlist.rs.)
 use crate::engine::pdu::PduObj;
 use crate::ffi::boundary::guard;
-use crate::ffi::handle::{Handle, Pool};
+use crate::ffi::handle::{Handle, LocalHot, Pool};
 use crate::ffi::types::*;
 use crate::proto::msg::{Framing, MsgType, TOKEN_EXT_MAX};
 use crate::proto::option::{self, OptFilter};
@@ -16,6 +16,19 @@ pub(crate) const MAX_PDU_SIZE: usize = 8 * 1024 * 1024 + 256;
 
 static PDUS: Pool<PduObj> = Pool::new();
 
+thread_local! {
+    static PDU_HOT: LocalHot = const { LocalHot::new(give_back_pdu) };
+}
+
+/// Returns a thread's parked PDU slot to the shared list when it ends.
+///
+/// # Safety
+/// `p` is a parked slot of `PDUS` (what `LocalHot` holds).
+unsafe fn give_back_pdu(p: *mut ()) {
+    // SAFETY: per the contract.
+    unsafe { PDUS.park_shared(p.cast()) }
+}
+
 impl Handle for PduObj {
     type C = coap_pdu_t;
     const NAME: &'static str = "coap_pdu_t";
@@ -25,6 +38,9 @@ impl Handle for PduObj {
     }
     fn recycle(&mut self) {
         PduObj::recycle(self)
+    }
+    fn local_hot() -> Option<&'static std::thread::LocalKey<LocalHot>> {
+        Some(&PDU_HOT)
     }
 }
 
@@ -154,6 +170,7 @@ pub unsafe extern "C" fn coap_add_option(pdu: *mut coap_pdu_t, number: coap_opti
 
 /// Adds one option, refusing values longer than a known option allows
 /// (peers would reject the message); returns the encoded size, 0 on failure.
+#[inline]
 pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]) -> usize {
     if let Some(def) = option::lookup(number) {
         if value.len() > usize::from(def.max_len) {
@@ -448,4 +465,44 @@ pub unsafe extern "C" fn coap_session_send_ping(session: *mut coap_session_t) ->
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(h: *mut coap_pdu_t) -> bool {
+        // SAFETY: handles made by this library; get() checks the tag.
+        unsafe { crate::ffi::handle::get::<PduObj>(h) }.is_some()
+    }
+
+    #[test]
+    fn thread_hot_slot_reused_and_dead_handles_still_refused() {
+        let typ = coap_pdu_type_t::COAP_MESSAGE_CON as PduType;
+        let a = coap_pdu_init(typ, 1, coap_mid_t(1), 64);
+        // SAFETY: `a` is a live handle; the second delete must be refused.
+        unsafe {
+            coap_delete_pdu(a);
+            assert!(!live(a));
+            coap_delete_pdu(a);
+        }
+        // The slot this thread parked comes straight back, reset.
+        let b = coap_pdu_init(typ, 2, coap_mid_t(2), 64);
+        assert_eq!(a, b);
+        assert!(live(b));
+        // SAFETY: `b` is live.
+        unsafe { coap_delete_pdu(b) };
+        // A thread that ends with a parked slot gives it to the shared list.
+        let parked = std::thread::spawn(move || {
+            let p = coap_pdu_init(typ, 3, coap_mid_t(3), 64);
+            // SAFETY: `p` is live.
+            unsafe { coap_delete_pdu(p) };
+            p as usize
+        })
+        .join()
+        .unwrap_or(0);
+        assert_ne!(parked, 0);
+        assert!(!live(parked as *mut coap_pdu_t));
+        assert!(PDUS.shared_holds(parked as *mut coap_pdu_t), "slot of the ended thread is in the shared list");
+    }
 }

@@ -12,7 +12,10 @@ pub fn encoded_len(v: u64) -> usize {
 pub fn encode_var_u64(buf: &mut [u8], v: u64) -> Option<usize> {
     let n = encoded_len(v);
     let out = buf.get_mut(..n)?;
-    out.copy_from_slice(&v.to_be_bytes()[8 - n..]);
+    // Byte by byte (at most 8): a variable-length copy would be a memcpy call.
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (v >> (8 * (n - 1 - i))) as u8;
+    }
     Some(n)
 }
 

@@ -120,11 +120,31 @@ pub fn encode(buf: &mut [u8], delta: u32, value: &[u8]) -> Result<usize, OptErro
     Ok(h + value.len())
 }
 
-/// Appends an encoded option to `out`.
+/// Appends an encoded option to `out`; returns the bytes added.
+#[inline]
 pub fn push(out: &mut Vec<u8>, delta: u32, value: &[u8]) -> Result<usize, OptError> {
+    let len = value.len();
+    if delta < 13 && len < 13 {
+        // The common case: a one-byte header.
+        out.reserve(1 + len);
+        out.push(((delta as u8) << 4) | len as u8);
+        out.extend_from_slice(value);
+        return Ok(1 + len);
+    }
+    push_extended(out, delta, value)
+}
+
+/// [`push`] for options whose delta or length needs extension bytes. The
+/// header is put together in a fixed array and appended whole (a
+/// constant-size copy), then cut to its real length.
+#[inline(never)]
+fn push_extended(out: &mut Vec<u8>, delta: u32, value: &[u8]) -> Result<usize, OptError> {
     let mut hdr = [0u8; MAX_OPT_HEADER];
     let h = encode_header(&mut hdr, delta, value.len())?;
-    out.extend_from_slice(hdr.get(..h).ok_or(OptError::TooLarge)?);
+    out.reserve(MAX_OPT_HEADER + value.len());
+    let at = out.len();
+    out.extend_from_slice(&hdr);
+    out.truncate(at + h);
     out.extend_from_slice(value);
     Ok(h + value.len())
 }
@@ -164,6 +184,48 @@ pub fn decode(bytes: &[u8]) -> Result<(OptHeader, &[u8]), OptError> {
     let end = h.header_len.checked_add(h.length as usize).ok_or(OptError::Truncated)?;
     let value = bytes.get(h.header_len..end).ok_or(OptError::Truncated)?;
     Ok((h, value))
+}
+
+/// Reads a delta or length extension selected by nibble `n` at `*p`.
+#[inline(always)]
+fn ext_at(bytes: &[u8], p: &mut usize, n: u8) -> Result<u32, OptError> {
+    match n {
+        0..=12 => Ok(u32::from(n)),
+        13 => {
+            let b = *bytes.get(*p).ok_or(OptError::Truncated)?;
+            *p += 1;
+            Ok(u32::from(b) + 13)
+        }
+        _ => {
+            let b = bytes.get(*p..*p + 2).ok_or(OptError::Truncated)?;
+            *p += 2;
+            Ok(u32::from(u16::from_be_bytes([b[0], b[1]])) + 269)
+        }
+    }
+}
+
+/// Decodes the option starting at `pos` in `bytes` without building
+/// slices: its delta and where its value starts and ends (both within
+/// `bytes`). The byte at `pos` must exist and not be the payload marker;
+/// the same checks as [`decode`] apply otherwise.
+#[inline]
+pub fn locate(bytes: &[u8], pos: usize) -> Result<(u32, usize, usize), OptError> {
+    let first = *bytes.get(pos).ok_or(OptError::Truncated)?;
+    let (dn, ln) = (first >> 4, first & 0x0F);
+    if dn == 15 {
+        return Err(if first == PAYLOAD_MARKER { OptError::PayloadMarker } else { OptError::ReservedDelta });
+    }
+    if ln == 15 {
+        return Err(OptError::ReservedLength);
+    }
+    let mut p = pos + 1;
+    let delta = ext_at(bytes, &mut p, dn)?;
+    let length = ext_at(bytes, &mut p, ln)?;
+    let end = p.checked_add(length as usize).ok_or(OptError::Truncated)?;
+    if end > bytes.len() {
+        return Err(OptError::Truncated);
+    }
+    Ok((delta, p, end))
 }
 
 /// One option seen by an [`OptIter`]: number, value, and where it sits.
@@ -207,23 +269,24 @@ impl<'a> OptIter<'a> {
         self.pos
     }
 
+    #[inline]
     fn step(&mut self) -> Option<Result<Opt<'a>, OptError>> {
-        let rest = self.area.get(self.pos..)?;
-        match rest.first() {
+        match self.area.get(self.pos) {
             None | Some(&PAYLOAD_MARKER) => return None,
             Some(_) => {}
         }
-        let (h, value) = match decode(rest) {
+        let (delta, start, end) = match locate(self.area, self.pos) {
             Ok(x) => x,
             Err(e) => return Some(Err(e)),
         };
-        let number = self.number + h.delta;
+        let number = self.number + delta;
         let Ok(num16) = OptNum::try_from(number) else {
             return Some(Err(OptError::NumberOverflow));
         };
-        let opt = Opt { number: num16, value, offset: self.pos, size: h.header_len + value.len() };
+        let value = self.area.get(start..end).unwrap_or_default();
+        let opt = Opt { number: num16, value, offset: self.pos, size: end - self.pos };
         self.number = number;
-        self.pos += opt.size;
+        self.pos = end;
         Some(Ok(opt))
     }
 }

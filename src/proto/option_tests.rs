@@ -175,3 +175,47 @@ fn lookup_table_finds_every_registered_option_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn locate_agrees_with_decode_on_short_inputs() {
+    // Every first byte, with a few tails: truncated, 13/14 extensions, values.
+    let tails: [&[u8]; 6] = [&[], &[0], &[7, 1], &[0, 0, 9], &[1, 2, 3, 4, 5], &[0xff; 300]];
+    for first in 0..=255u8 {
+        for tail in tails {
+            let mut b = vec![first];
+            b.extend_from_slice(tail);
+            let want = decode(&b).map(|(h, v)| (h.delta, h.header_len, h.header_len + v.len()));
+            assert_eq!(locate(&b, 0), want, "{b:?}");
+            // At an offset too.
+            let mut c = vec![0xAA, 0xBB];
+            c.extend_from_slice(&b);
+            assert_eq!(locate(&c, 2), want.map(|(d, s, e)| (d, s + 2, e + 2)), "{c:?}");
+        }
+    }
+}
+
+#[test]
+fn push_matches_encode_across_the_extension_boundaries() {
+    let value = vec![0x5a; 300];
+    for delta in [0u32, 1, 12, 13, 14, 268, 269, 270, 1000, MAX_EXT_VALUE, MAX_EXT_VALUE + 1] {
+        for len in [0usize, 1, 12, 13, 14, 268, 269, 270] {
+            let mut want = vec![0u8; MAX_OPT_HEADER + len];
+            let expect = encode(&mut want, delta, &value[..len]).map(|n| {
+                want.truncate(n);
+                want
+            });
+            let mut got = vec![7u8];
+            let r = push(&mut got, delta, &value[..len]);
+            match expect {
+                Ok(w) => {
+                    assert_eq!(r, Ok(w.len()), "{delta} {len}");
+                    assert_eq!(&got[1..], &w[..], "{delta} {len}");
+                }
+                Err(e) => {
+                    assert_eq!(r, Err(e), "{delta} {len}");
+                    assert_eq!(got, [7u8], "{delta} {len}");
+                }
+            }
+        }
+    }
+}

@@ -56,7 +56,68 @@ pub fn token_prefix_len(len: usize) -> usize {
     }
 }
 
+/// Copies `src` (at most 12 bytes) to the start of `dst` (at least 12
+/// bytes) with fixed-size moves only: two overlapping 8- or 4-byte copies,
+/// or up to three single bytes. For the few bytes of a token or option
+/// value this beats a call to memcpy.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 12 || dst.len() < 12 {
+        // Not for this helper; callers only pass short values.
+        if let Some(d) = dst.get_mut(..n) {
+            d.copy_from_slice(src);
+        }
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
 impl Pdu {
+    /// Appends `head` (if any) and `bytes` (at most 12). With room in the
+    /// buffer, 16 zero bytes are appended (one constant-size store), the
+    /// bytes written over them in place and the rest cut off: stores only,
+    /// never a load of bytes just stored (a stack copy assembled from
+    /// small stores and read back whole stalls on store forwarding).
+    /// Otherwise an exact append, so capacity grows as before.
+    #[inline(always)]
+    fn append_short(&mut self, head: Option<u8>, bytes: &[u8]) {
+        let at = self.buf.len();
+        let skip = usize::from(head.is_some());
+        let size = skip + bytes.len();
+        if bytes.len() <= 12 && self.buf.capacity() - at >= 16 {
+            self.buf.extend_from_slice(&[0u8; 16]);
+            if let Some(dst) = self.buf.get_mut(at..at + 16) {
+                if let Some(h) = head {
+                    dst[0] = h;
+                }
+                copy_short(&mut dst[skip..], bytes);
+            }
+            self.buf.truncate(at + size);
+        } else {
+            self.append_exact(head, bytes);
+        }
+    }
+
+    // Separate, so the compiler cannot merge the two appends into one
+    // variable-length memcpy call.
+    #[cold]
+    #[inline(never)]
+    fn append_exact(&mut self, head: Option<u8>, bytes: &[u8]) {
+        if let Some(h) = head {
+            self.buf.push(h);
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
     /// A PDU with no token, options or payload; `max_size` 0 = unlimited.
     pub fn new(typ: MsgType, code: u8, mid: u16, max_size: usize) -> Pdu {
         let mut buf = Vec::with_capacity(MAX_HEADER + max_size.clamp(16, 256));
@@ -179,6 +240,7 @@ impl Pdu {
         self.body()
     }
 
+    #[inline]
     fn check_grow(&self, extra: usize) -> Result<(), PduError> {
         let new = self.used_size().checked_add(extra).ok_or(PduError::TooLarge)?;
         if self.max_size != 0 && new > self.max_size {
@@ -187,19 +249,17 @@ impl Pdu {
         Ok(())
     }
 
-    fn token_area(token: &[u8]) -> Result<Vec<u8>, PduError> {
-        let len = token.len();
-        let mut area = Vec::with_capacity(len + 2);
+    /// The RFC 8974 length prefix of a token of `len` bytes, in a fixed
+    /// buffer, and how many of its bytes are used.
+    fn token_prefix(len: usize) -> Result<([u8; 2], usize), PduError> {
         match token_prefix_len(len) {
-            0 => {}
-            1 => area.push((len - 13) as u8),
+            0 => Ok(([0, 0], 0)),
+            1 => Ok(([(len - 13) as u8, 0], 1)),
             _ => {
                 let v = u16::try_from(len - 269).map_err(|_| PduError::TokenTooLong)?;
-                area.extend_from_slice(&v.to_be_bytes());
+                Ok((v.to_be_bytes(), 2))
             }
         }
-        area.extend_from_slice(token);
-        Ok(area)
     }
 
     /// Sets the token of a PDU that has no token, options or payload yet.
@@ -207,7 +267,24 @@ impl Pdu {
         if self.used_size() != 0 {
             return Err(PduError::TokenNotFirst);
         }
-        self.update_token(token)
+        if token.len() > TOKEN_EXT_MAX {
+            return Err(PduError::TokenTooLong);
+        }
+        // Nothing follows the header room yet: the token area is appended.
+        if token.len() <= 12 {
+            self.check_grow(token.len())?;
+            self.append_short(None, token);
+            self.e_token_len = token.len();
+            return Ok(());
+        }
+        let (prefix, n) = Self::token_prefix(token.len())?;
+        let area = n + token.len();
+        self.check_grow(area)?;
+        self.buf.reserve(area);
+        self.buf.extend_from_slice(prefix.get(..n).unwrap_or_default());
+        self.buf.extend_from_slice(token);
+        self.e_token_len = area;
+        Ok(())
     }
 
     /// Replaces the token, moving options and payload; the header room is never touched.
@@ -215,21 +292,40 @@ impl Pdu {
         if token.len() > TOKEN_EXT_MAX {
             return Err(PduError::TokenTooLong);
         }
-        let area = Self::token_area(token)?;
-        if area.len() > self.e_token_len {
-            self.check_grow(area.len() - self.e_token_len)?;
+        let (prefix, n) = Self::token_prefix(token.len())?;
+        let area = n + token.len();
+        if area > self.e_token_len {
+            self.check_grow(area - self.e_token_len)?;
         }
         let start = self.opt_start();
-        self.buf.splice(MAX_HEADER..start, area.iter().copied());
-        let new_start = MAX_HEADER + area.len();
+        let bytes = prefix.get(..n).unwrap_or_default().iter().chain(token).copied();
+        self.buf.splice(MAX_HEADER..start, bytes);
+        let new_start = MAX_HEADER + area;
         self.data_off = self.data_off.map(|d| d - start + new_start);
-        self.e_token_len = area.len();
+        self.e_token_len = area;
         Ok(())
     }
 
     /// Adds an option, inserting it in number order after any equal numbers;
     /// returns the encoded size of the new option.
+    #[inline]
     pub fn add_option(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
+        // The usual case, kept small enough to inline: appended in order,
+        // delta and length below 13 (a one-byte header). Same checks as
+        // the general path.
+        let len = value.len();
+        if self.data_off.is_none() && number >= self.max_opt && number - self.max_opt < 13 && len < 13 {
+            let size = 1 + len;
+            self.check_grow(size)?;
+            self.append_short(Some((((number - self.max_opt) as u8) << 4) | len as u8), value);
+            self.max_opt = number;
+            return Ok(size);
+        }
+        self.add_option_general(number, value)
+    }
+
+    #[inline(never)]
+    fn add_option_general(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
         if self.data_off.is_some() {
             return Err(PduError::HasPayload);
         }
@@ -243,6 +339,9 @@ impl Pdu {
         self.insert_option(number, value)
     }
 
+    // Kept out of line: inlined, its iterator state made every in-order
+    // add_option save and restore six registers and a 200-byte frame.
+    #[inline(never)]
     fn insert_option(&mut self, number: OptNum, value: &[u8]) -> Result<usize, PduError> {
         let mut prev: OptNum = 0;
         let mut next = None;
@@ -317,8 +416,19 @@ impl Pdu {
 
     /// Adds the payload once, after all options; an empty payload adds nothing.
     pub fn add_payload(&mut self, data: &[u8]) -> Result<(), PduError> {
-        let dst = self.add_data_after(data.len())?;
-        dst.copy_from_slice(data);
+        if self.data_off.is_some() {
+            return Err(PduError::HasPayload);
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        // Copied once, straight after the marker (no zero-fill first).
+        self.check_grow(data.len().checked_add(1).ok_or(PduError::TooLarge)?)?;
+        self.buf.reserve(data.len() + 1);
+        self.buf.push(PAYLOAD_MARKER);
+        let off = self.buf.len();
+        self.buf.extend_from_slice(data);
+        self.data_off = Some(off);
         Ok(())
     }
 

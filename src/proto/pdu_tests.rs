@@ -194,3 +194,46 @@ fn option_added_after_payload_goes_before_the_marker() {
     assert_eq!(back.payload(), Some(&b"body"[..]));
     assert_eq!(back.option(crate::proto::option::OBSERVE).map(|o| o.value), Some(&[7u8][..]));
 }
+
+#[test]
+fn copy_short_copies_every_short_length_exactly() {
+    let src: Vec<u8> = (1..=12).collect();
+    for n in 0..=12 {
+        let mut dst = [0u8; 15];
+        super::copy_short(&mut dst, &src[..n]);
+        assert_eq!(&dst[..n], &src[..n], "len {n}");
+        assert!(dst[n..].iter().all(|&b| b == 0), "len {n}");
+    }
+}
+
+#[test]
+fn short_options_and_tokens_encode_the_same_near_full_capacity() {
+    // max 0 starts with 16 bytes of room, so both the whole-array append
+    // and the exact-length fallback run; 20 also hits the size limit.
+    for max in [0usize, 20, 40] {
+        for tok in 0..=12usize {
+            let token: Vec<u8> = (1..=tok as u8).collect();
+            let mut p = Pdu::new(MsgType::Con, 1, 1, max);
+            if p.add_token(&token).is_err() {
+                assert!(max != 0 && tok > max);
+                continue;
+            }
+            assert_eq!(p.token(), &token[..]);
+            let mut want = Vec::new();
+            let mut last = 0u16;
+            for (num, len) in [(1u16, 0usize), (4, 3), (11, 12), (12, 1), (14, 4), (15, 8)] {
+                let v: Vec<u8> = (0..len as u8).map(|b| b ^ 0x5a).collect();
+                match p.add_option(num, &v) {
+                    Ok(n) => {
+                        assert_eq!(n, 1 + len);
+                        crate::proto::option::push(&mut want, u32::from(num - last), &v).unwrap();
+                        last = num;
+                    }
+                    Err(e) => assert_eq!(e, PduError::TooLarge),
+                }
+                assert_eq!(p.options_area(), &want[..], "max {max} token {tok} option {num}");
+                assert_eq!(p.token(), &token[..]);
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! WebSockets (RFC 8323 §4), with RFC 8974 extended token lengths.
 
 use super::msg::{Framing, MsgType, MAX_HEADER, VERSION};
-use super::option::{self, OptCheck, OptError, OptIter, OptNum, PAYLOAD_MARKER};
+use super::option::{self, OptCheck, OptError, OptNum, PAYLOAD_MARKER};
 use super::pdu::{token_prefix_len, Pdu, PduError};
 
 /// Why received bytes are not a valid CoAP message.
@@ -156,6 +156,9 @@ impl Parsed<'_> {
 
 /// Validates token, options and payload in `rest` (everything after the
 /// fixed header).
+// Inlined into each framing's parser: its result is a large struct that
+// would otherwise go through memory on every received message.
+#[inline(always)]
 fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let (tlen, prefix) = token_len(tkl, rest)?;
     if tlen > max_token {
@@ -168,23 +171,35 @@ fn parse_body(typ: MsgType, code: u8, mid: u16, tkl: u8, rest: &[u8], max_token:
     if code == 0 && !rest.is_empty() {
         return Err(ParseError::EmptyNotEmpty);
     }
-    let area = rest.get(e_token_len..).unwrap_or_default();
-    let mut it = OptIter::new(area);
-    let mut max_opt = 0;
-    for o in it.by_ref() {
-        let o = o.map_err(ParseError::Option)?;
-        if option::check(o.number, o.value.len()) == OptCheck::BadLength {
-            return Err(ParseError::BadOptionLength(o.number));
-        }
-        max_opt = o.number;
-    }
-    let opt_end = e_token_len + it.position();
-    let data_off = match rest.get(opt_end) {
-        None => None,
-        Some(&PAYLOAD_MARKER) if opt_end + 1 < rest.len() => Some(opt_end + 1),
-        Some(_) => return Err(ParseError::MarkerWithoutPayload),
-    };
+    let (max_opt, data_off) = if e_token_len == rest.len() { (0, None) } else { scan_options(rest, e_token_len)? };
     Ok(Parsed { typ, code, mid, body: rest, e_token_len, max_opt, data_off })
+}
+
+/// Walks the options of `rest` from `pos` in place: every header,
+/// extension, number and known option's length checked, nothing copied.
+/// Returns the highest option number and where the payload starts. Out of
+/// line so the loop keeps its registers whatever the caller inlines.
+#[inline(never)]
+fn scan_options(rest: &[u8], mut pos: usize) -> Result<(OptNum, Option<usize>), ParseError> {
+    let mut number: u32 = 0;
+    let mut max_opt = 0;
+    let data_off = loop {
+        match rest.get(pos) {
+            None => break None,
+            Some(&PAYLOAD_MARKER) if pos + 1 < rest.len() => break Some(pos + 1),
+            Some(&PAYLOAD_MARKER) => return Err(ParseError::MarkerWithoutPayload),
+            Some(_) => {}
+        }
+        let (delta, start, end) = option::locate(rest, pos).map_err(ParseError::Option)?;
+        number += delta;
+        let num = OptNum::try_from(number).map_err(|_| ParseError::Option(OptError::NumberOverflow))?;
+        if option::check(num, end - start) == OptCheck::BadLength {
+            return Err(ParseError::BadOptionLength(num));
+        }
+        max_opt = num;
+        pos = end;
+    };
+    Ok((max_opt, data_off))
 }
 
 /// Parses a UDP/DTLS datagram; `max_token` is 8 unless RFC 8974 is in use.
@@ -192,6 +207,7 @@ pub fn parse_udp(data: &[u8], max_token: usize) -> Result<Pdu, ParseError> {
     parse_udp_parts(data, max_token).map(Parsed::into_pdu)
 }
 
+#[inline(always)]
 fn parse_udp_parts(data: &[u8], max_token: usize) -> Result<Parsed<'_>, ParseError> {
     let hdr = data.get(..4).ok_or(ParseError::Truncated)?;
     if hdr[0] >> 6 != VERSION {
