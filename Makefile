@@ -133,8 +133,8 @@ fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 	@mkdir -p $(BUILD)
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  mkdir -p corpus/$$t; \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run --release $$t corpus/$$t seeds/$$t -- \
+	  mkdir -p corpus/$$t; seeds=; [ -d seeds/$$t ] && seeds=seeds/$$t; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --release $$t corpus/$$t $$seeds -- \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 > ../$(BUILD)/fuzz-$$t.log 2>&1; rc=$$?; \
 	  grep -E '^(Done|stat::number_of_executed_units)' ../$(BUILD)/fuzz-$$t.log | sed "s/^/$$t: /"; \
 	  if [ $$rc -ne 0 ]; then tail -30 ../$(BUILD)/fuzz-$$t.log; exit 1; fi; \
