@@ -13,6 +13,11 @@ use crate::proto::pdu::Pdu;
 
 pub const USE_LIBCOAP: u32 = 0x01;
 pub const SINGLE_BODY: u32 = 0x02;
+/// Q-Block1/Q-Block2 (RFC 9177) when the peer supports them; implies
+/// SINGLE_BODY.
+pub const TRY_Q_BLOCK: u32 = 0x04;
+/// Ask for missing Q-Block2 blocks with the M bit (one request per run).
+pub const USE_M_Q_BLOCK: u32 = 0x08;
 
 /// Largest body put together for the application; a Size1 above it gets
 /// 4.13 and nothing is buffered.
