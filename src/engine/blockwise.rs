@@ -47,6 +47,9 @@ impl Context {
     /// Every response a client receives comes here: uploads and downloads
     /// in progress take theirs, the rest goes to the application.
     pub(super) fn client_response(&mut self, id: Id, sent: Option<Pdu>, received: Pdu) {
+        if self.q_probe_answer(id, &received) || self.q_response(id, &sent, &received) {
+            return;
+        }
         let (sent, received) = match self.continue_upload(id, sent, received) {
             Some(next) => next,
             None => return,

@@ -23,6 +23,8 @@ use std::time::Duration;
 
 #[path = "blockwise.rs"]
 mod blockwise;
+#[path = "qblock_client.rs"]
+mod qblock_client;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
 #[path = "persist.rs"]
@@ -186,6 +188,8 @@ enum TimerKind {
     Dtls,
     /// A response to a multicast request, sent after its leisure.
     McastDelay(u32),
+    /// A deadline of one of the session's client Q-Block transfers.
+    QBlockClient,
 }
 
 pub struct Context {
@@ -1398,6 +1402,7 @@ impl Context {
         };
         self.release_waiting(id);
         if pdu.code == msg::EMPTY {
+            self.q_acked(id, &p.token);
             return; // a separate response follows
         }
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
@@ -1424,13 +1429,30 @@ impl Context {
         self.release_waiting(id);
         if p.pdu.code == msg::EMPTY {
             self.push_event(Event::Pong { session: id, received: pdu });
-        } else {
+        } else if !self.q_probe_lost(id, &p.token) {
             let mid = p.mid;
             self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::RST, mid });
         }
     }
 
     fn on_response(&mut self, id: Id, pdu: Pdu) {
+        if self.q_owns(id, pdu.token()) {
+            // A further piece or answer of a Q-Block transfer: its token
+            // is not an open request any more.
+            if pdu.typ == MsgType::Con {
+                self.send_empty(id, MsgType::Ack, pdu.mid);
+            }
+            let sent = self.sessions.get_mut(id).and_then(|s| {
+                let f = s.flight_mut();
+                let i = f.pending.iter().position(|p| p.token.as_slice() == pdu.token() && p.pdu.code != msg::EMPTY)?;
+                Some(f.pending.swap_remove(i).pdu)
+            });
+            if sent.is_some() {
+                self.release_waiting(id);
+            }
+            self.client_response(id, sent, pdu);
+            return;
+        }
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         let known = self.sessions.get_mut(id).is_some_and(|s| {
             let group = s.mcast.is_some();
@@ -1631,6 +1653,7 @@ impl Context {
                 TimerKind::Keepalive => self.check_keepalive(id, now),
                 TimerKind::Dtls => self.dtls_timer(id, now),
                 TimerKind::McastDelay(n) => self.mcast_delayed(id, n),
+                TimerKind::QBlockClient => self.q_timer(id, now),
                 TimerKind::Async(_) => {}
             }
         }
@@ -1653,12 +1676,15 @@ impl Context {
                     s.established = false;
                 }
                 self.push_event(Event::Session { session: id, event: event::KEEPALIVE_FAILURE });
+            } else if self.q_probe_lost(id, &p.token) {
+                log::debug!("Q-Block probe not answered");
             } else {
                 let token = p.token.clone();
                 if let Some(f) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()) {
                     f.blocks.forget_token(&token);
                 }
-                self.push_event(Event::Nack { session: id, sent: Some(p.pdu), reason: nack::TOO_MANY_RETRIES, mid });
+                let sent = self.q_forget_token(id, &token).unwrap_or(p.pdu);
+                self.push_event(Event::Nack { session: id, sent: Some(sent), reason: nack::TOO_MANY_RETRIES, mid });
                 self.remove_observers_of(id, Some(&token));
             }
             self.release_waiting(id);

@@ -2,6 +2,7 @@
 //! library-wide state (clock, random numbers).
 
 pub mod block;
+pub mod qclient;
 pub mod clock;
 pub mod observe;
 pub mod pdu;

@@ -57,6 +57,8 @@ pub struct Flight {
     pub observing: Vec<(Vec<u8>, Pdu)>,
     /// Block-wise transfers the library runs on this session.
     pub blocks: super::block::Blocks,
+    /// Q-Block (RFC 9177) state of a client session.
+    pub q: super::qclient::QClient,
 }
 
 #[derive(Debug)]

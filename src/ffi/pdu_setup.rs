@@ -396,13 +396,7 @@ pub unsafe extern "C" fn coap_send(session: *mut coap_session_t, pdu: *mut coap_
         if !engine.mcast_before_send(id, &pdu) {
             return crate::ffi::types::INVALID_MID;
         }
-        let sent = match large {
-            Some(large) => {
-                let (body, szx) = *large;
-                engine.send_large(id, pdu, body, szx)
-            }
-            None => engine.send(id, pdu),
-        };
+        let sent = engine.app_send(id, pdu, large.map(|l| *l));
         match sent {
             Ok(mid) => coap_mid_t(c_int::from(mid)),
             Err(e) => {
