@@ -277,7 +277,7 @@ static const char *const expected[] = {
   /* 10 */ "[4]v:1 t:CON c:GET i:000a {} [ Hop-Limit:16, Proxy-Uri:coap://h/x?y ]\n",
   /* 11 */ "[4]v:1 t:CON c:PUT i:000b {} [ Block2:1048575/M/1024, Block1:0/_/16 ] :: 'abc'\n",
   /* 12 */ "[4]v:1 t:NON c:GET i:000c {} [ 2:\\x61\\x62, 13:\\x01, 2049:, 65000:\\x78\\x79\\x7A ]\n",
-  /* 13 */ "[4]v:1 t:CON c:FETCH i:000d {} [ 9:\\x09\\x00, 19:\\x0A, 31:\\x1B, No-Response:0x1a ]\n",
+  /* 13 */ "[4]v:1 t:CON c:FETCH i:000d {} [ 9:\\x09\\x00, Q-Block1:0/M/64, Q-Block2:1/M/128, No-Response:0x1a ]\n",
   /* 14 */ "[4]v:1 t:NON c:0.08 i:000e {0011223344556677} [ ]\n",
   /* 15 */ "[4]v:1 t:ACK c:5.03 i:000f {} [ ] :: 'it's \"q\" \\'\n",
   /* 16 */ "[4]v:1 t:CON c:CSM i:0010 {} [ Max-Message-Size:1152, Block-Wise-Transfer:, 6: ]\n",

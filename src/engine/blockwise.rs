@@ -128,7 +128,8 @@ impl Context {
             None => {
                 // Only a first block of a GET/FETCH starts a transfer; a
                 // request for a later block was the application's own.
-                let request = sent.clone().or_else(|| {
+                let asked = s.flight_opt_mut().and_then(|f| f.q.take_request(&token));
+                let request = sent.clone().or(asked).or_else(|| {
                     s.flight().and_then(|f| f.observing.iter().find(|(t, _)| *t == token).map(|(_, p)| p.clone()))
                 });
                 let request = request.filter(|r| r.code == msg::GET || r.code == msg::FETCH);

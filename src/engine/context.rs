@@ -43,6 +43,7 @@ pub mod event {
     pub const SERVER_SESSION_DEL: u32 = 16386;
     pub const BAD_PACKET: u32 = 20481;
     pub const MSG_RETRANSMITTED: u32 = 20482;
+    pub const XMIT_BLOCK_FAIL: u32 = 0x3002;
     pub const KEEPALIVE_FAILURE: u32 = 32769;
 }
 

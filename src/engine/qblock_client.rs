@@ -19,6 +19,14 @@ const MISSING_BLOCKS_CBOR_SEQ: u64 = 272;
 impl Context {
     /// coap_send() of an application's request or response.
     pub fn app_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
+        let fetches = pdu.code == msg::GET || pdu.code == msg::FETCH;
+        if self.cfg.block_mode & USE_LIBCOAP != 0 && pdu.typ == MsgType::Non && fetches {
+            // No pending copy is kept of a NON request; a block-wise
+            // answer needs it to ask for the further blocks.
+            if let Some(s) = self.sessions.get_mut(id).filter(|s| s.role == Role::Client) {
+                s.flight_mut().q.note_request(&pdu);
+            }
+        }
         if !self.q_applies(id, &pdu) {
             return self.plain_send(id, pdu, large);
         }
@@ -87,7 +95,8 @@ impl Context {
         if f.q.probe_token.as_deref() != Some(received.token()) {
             return false;
         }
-        let yes = received.option(option::Q_BLOCK2).is_some();
+        // A 4.02 echoing the option is a server without Q-Block.
+        let yes = msg::code_class(received.code) == 2 && received.option(option::Q_BLOCK2).is_some();
         f.open_requests.retain(|t| t.as_slice() != received.token());
         self.q_decided(id, yes);
         true
@@ -125,9 +134,12 @@ impl Context {
     fn q_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
         let pdu = q::swap_block_options(&pdu, true).unwrap_or(pdu);
         let Some((body, szx)) = large else {
-            if pdu.code == msg::GET || pdu.code == msg::FETCH {
+            if pdu.typ == MsgType::Non {
+                // The noted copy must carry the Q-Block2 option too.
                 if let Some(s) = self.sessions.get_mut(id) {
-                    s.flight_mut().q.note_request(&pdu);
+                    let qc = &mut s.flight_mut().q;
+                    qc.take_request(pdu.token());
+                    qc.note_request(&pdu);
                 }
             }
             return self.send(id, pdu);
@@ -302,6 +314,10 @@ impl Context {
             return;
         }
         let up = ups.swap_remove(i);
+        if msg::code_class(received.code) != 2 {
+            // As libcoap: the application hears the body did not get through.
+            self.push_event(Event::Session { session: id, event: event::XMIT_BLOCK_FAIL });
+        }
         let mut r = received.clone();
         let _ = r.update_token(&up.app_token);
         self.push_event(Event::Response { session: id, sent: Some(up.first), received: r, span: None });

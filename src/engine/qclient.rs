@@ -79,8 +79,8 @@ pub struct QClient {
     pub held: Vec<(Pdu, Option<(Vec<u8>, u8)>)>,
     pub uploads: Vec<QUpload>,
     pub downloads: Vec<QDownload>,
-    /// Recent GET/FETCH requests: a NON one has no pending copy to build
-    /// follow-up requests from when its Q-Block2 answer arrives.
+    /// Recent NON GET/FETCH requests (any block mode): no pending copy is
+    /// kept of them to build follow-up block requests from.
     pub asked: VecDeque<Pdu>,
 }
 

@@ -187,8 +187,10 @@ fn option_kind(code: u8, number: OptNum) -> (Option<&'static str>, Kind) {
         option::ECHO => (Some("Echo"), Kind::Hex),
         option::NO_RESPONSE => (Some("No-Response"), Kind::Hex),
         option::REQUEST_TAG => (Some("Request-Tag"), Kind::Hex),
-        // OSCORE and the Q-Block options are shown as unknown numbers, as
-        // by a libcoap built without them.
+        option::Q_BLOCK1 => (Some("Q-Block1"), Kind::Block),
+        option::Q_BLOCK2 => (Some("Q-Block2"), Kind::Block),
+        // OSCORE is shown as an unknown number, as by a libcoap built
+        // without it.
         _ => (None, Kind::Encoded),
     }
 }
