@@ -25,6 +25,9 @@ use std::time::Duration;
 mod blockwise;
 #[path = "qblock_client.rs"]
 mod qblock_client;
+#[cfg(test)]
+#[path = "qblock_client_tests.rs"]
+mod qblock_client_tests;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
 #[path = "persist.rs"]

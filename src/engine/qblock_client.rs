@@ -257,19 +257,25 @@ impl Context {
             self.q_upload_answer(id, i, received);
             return true;
         }
-        if received.option(option::Q_BLOCK2).is_some() && msg::code_class(received.code) == 2 {
-            return self.q_download_piece(id, sent, received);
-        }
+        let piece = blk::block_of(received, option::Q_BLOCK2);
+        let success = msg::code_class(received.code) == 2;
         if let Some(i) = f.q.downloads.iter().position(|d| d.owns(token)) {
-            // An error instead of a piece: the transfer is over.
+            match piece {
+                Some(Ok(_)) if success => return self.q_download_piece(id, sent, received),
+                Some(Err(e)) if success => {
+                    log::debug!("Q-Block2: unusable piece dropped ({e:?})");
+                    return true;
+                }
+                _ => {}
+            }
             if let Some(d) = self.sessions.get_mut(id).map(|s| s.flight_mut().q.downloads.swap_remove(i)) {
                 let mut r = received.clone();
                 let _ = r.update_token(&d.app_token);
                 self.push_event(Event::Response { session: id, sent: d.sent, received: r, span: None });
-                return true;
             }
+            return true;
         }
-        false
+        matches!(piece, Some(Ok(_))) && success && self.q_download_piece(id, sent, received)
     }
 
     fn q_upload_answer(&mut self, id: Id, i: usize, received: &Pdu) {

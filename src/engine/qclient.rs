@@ -71,12 +71,15 @@ pub struct QDownload {
     pub touched: u64,
 }
 
+/// A request held back, with the body coap_add_data_large_request() gave.
+pub type Held = (Pdu, Option<(Vec<u8>, u8)>);
+
 #[derive(Debug, Default)]
 pub struct QClient {
     pub support: Support,
     pub probe_token: Option<Vec<u8>>,
     /// Requests the application sent while the probe was out.
-    pub held: Vec<(Pdu, Option<(Vec<u8>, u8)>)>,
+    pub held: Vec<Held>,
     pub uploads: Vec<QUpload>,
     pub downloads: Vec<QDownload>,
     /// Recent NON GET/FETCH requests (any block mode): no pending copy is
