@@ -273,7 +273,7 @@ impl Context {
             self.qblock_arm(id, now + IDLE_MS);
             return Block1::Consumed;
         }
-        let set_done = b.more && set_complete(&qi.inc.ranges, b.num, qi.szx, qi.total, mp);
+        let set_done = b.more && set_complete(&qi.inc.ranges, b.num, b.szx, qi.total, mp);
         let due = now + wait;
         qi.due = Some(due);
         self.qblock_arm(id, due);
