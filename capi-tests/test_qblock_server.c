@@ -328,6 +328,12 @@ static void test_con_upload(void) {
   CU_ASSERT_EQUAL(code_of(11), COAP_RESPONSE_CODE_CHANGED);
   CU_ASSERT_EQUAL(coap_pdu_get_mid(rx[11]), 0x60b);
   CU_ASSERT(put_calls == 1 && stored_len == BODY && memcmp(stored, body, BODY) == 0);
+  /* The last block again (its 2.01 lost): the same 2.01, no second run. */
+  send_q1(COAP_MESSAGE_CON, 11, 4, "c1", 0x60b);
+  wait_for(&nrx, 13, 2000);
+  CU_ASSERT_EQUAL_FATAL(nrx, 13);
+  CU_ASSERT(code_of(12) == COAP_RESPONSE_CODE_CHANGED && coap_pdu_get_mid(rx[12]) == 0x60b);
+  CU_ASSERT_EQUAL(put_calls, 1);
 }
 
 static void test_bad_q_block1(void) {

@@ -1164,7 +1164,10 @@ impl Context {
         if request_typ == MsgType::Con {
             // Answers within a block-wise transfer are kept: running a
             // duplicate piece again could not reproduce them.
-            let blockwise = response.option(option::BLOCK1).is_some() || response.option(option::BLOCK2).is_some();
+            let blockwise = response.option(option::BLOCK1).is_some()
+                || response.option(option::BLOCK2).is_some()
+                || response.option(option::Q_BLOCK2).is_some()
+                || self.qblock1_answer(id, request_mid);
             if is_idempotent(request_code) && response.typ == MsgType::Ack && !blockwise {
                 // RFC 7252 §4.5 lets a server process a duplicate of an
                 // idempotent request again; not keeping its answer keeps

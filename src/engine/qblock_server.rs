@@ -80,6 +80,9 @@ pub struct State {
     origins: Vec<Origin>,
     drips: Vec<Drip>,
     follow: Option<Follow>,
+    /// Message ids of CON blocks that completed a body: their answer is
+    /// kept, since a duplicate could not rebuild the body to run again.
+    keep: Vec<u16>,
     /// The earliest Q-Block timer queued for the session.
     armed: Option<u64>,
 }
@@ -256,6 +259,12 @@ impl Context {
         let done = qi.got_last && blk::complete(&qi.inc) && qi.total == Some(qi.inc.body.len());
         if done {
             let qi = q.incoming.swap_remove(i);
+            if req.typ == MsgType::Con {
+                if q.keep.len() >= MAX_PER_SESSION {
+                    q.keep.remove(0);
+                }
+                q.keep.push(req.mid);
+            }
             return match blk::rebuild(&req, req.typ, req.mid, req.token(), &[option::Q_BLOCK1], &[], &qi.inc.body) {
                 Some(whole) => Block1::Deliver(whole, None),
                 None => {
@@ -284,6 +293,19 @@ impl Context {
             self.finish_request(id, req.typ, req.code, req.mid, resp);
         }
         Block1::Consumed
+    }
+
+    /// Whether the answer to CON `mid` completed a Q-Block1 body (and is
+    /// to be kept for duplicates); asked once per answer.
+    pub(super) fn qblock1_answer(&mut self, id: Id, mid: u16) -> bool {
+        let Some(q) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()).map(|f| &mut f.blocks.qsrv) else { return false };
+        match q.keep.iter().position(|&m| m == mid) {
+            Some(i) => {
+                q.keep.swap_remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The session's Q-Block timer: 4.08 for bodies with gaps, and what
