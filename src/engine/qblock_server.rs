@@ -35,8 +35,8 @@ pub struct QIn {
     /// Size1, or the end of the block without M once it came.
     pub total: Option<usize>,
     pub got_last: bool,
-    /// The latest block without its payload: its token answers.
-    pub last: Pdu,
+    /// The latest block's token: 4.08 goes back with it.
+    pub token: Vec<u8>,
     /// 4.08 sent since the last progress, and when the next is due.
     pub sent_408: u16,
     pub due: Option<u64>,
@@ -232,8 +232,8 @@ impl Context {
                 }
                 let inc = Incoming { path: key, rtag, body: Vec::new(), ranges: Vec::new(), touched: now };
                 let total = size1.and_then(|s| usize::try_from(s).ok());
-                let last = Pdu::new(req.typ, req.code, req.mid, 0);
-                q.incoming.push(QIn { code, inc, szx: b.szx, total, got_last: false, last, sent_408: 0, due: None });
+                let token = Vec::new();
+                q.incoming.push(QIn { code, inc, szx: b.szx, total, got_last: false, token, sent_408: 0, due: None });
                 q.incoming.len() - 1
             }
         };
@@ -254,8 +254,8 @@ impl Context {
             qi.total = Some(offset + data.len());
         }
         qi.inc.touched = now;
-        let Some(last) = blk::rebuild(&req, req.typ, req.mid, req.token(), &[], &[], &[]) else { return Block1::Consumed };
-        qi.last = last;
+        qi.token.clear();
+        qi.token.extend_from_slice(req.token());
         let done = qi.got_last && blk::complete(&qi.inc) && qi.total == Some(qi.inc.body.len());
         if done {
             let qi = q.incoming.swap_remove(i);
@@ -325,7 +325,7 @@ impl Context {
         while let Some(qi) = q.incoming.get_mut(k) {
             if qi.due.is_some_and(|d| d <= now) {
                 let nums = missing_blocks(&qi.inc.ranges, qi.szx, qi.total, room);
-                asks.push((qi.last.token().to_vec(), missing::encode(&nums, room)));
+                asks.push((qi.token.clone(), missing::encode(&nums, room)));
                 qi.sent_408 += 1;
                 if qi.sent_408 >= tx.non_max_retransmit.max(1) {
                     log::debug!("Q-Block1: blocks still missing after {} 4.08s; giving up", qi.sent_408);
