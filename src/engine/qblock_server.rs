@@ -398,7 +398,7 @@ impl Context {
         let asked = [Block { num: f.num, more: true, szx: f.szx }];
         let nums = self.stored_count(id, f.code, &f.key, f.szx).map_or(Vec::new(), |c| blocks_asked(&asked, c, mp, usize::from(mp)));
         for n in nums.into_iter().skip(1) {
-            self.send_stored_block(id, f.code, &f.key, MsgType::Non, &f.token, n, f.szx);
+            self.send_stored_block(id, (f.code, &f.key), MsgType::Non, &f.token, n, f.szx);
         }
     }
 
@@ -410,7 +410,7 @@ impl Context {
     }
 
     /// Block `num` of the stored response for (code, key).
-    fn stored_block(&mut self, id: Id, code: u8, key: &[u8], typ: MsgType, token: &[u8], num: u32, szx: u8) -> Option<Pdu> {
+    fn stored_block(&mut self, id: Id, (code, key): (u8, &[u8]), typ: MsgType, token: &[u8], num: u32, szx: u8) -> Option<Pdu> {
         let now = now();
         let s = self.sessions.get_mut(id)?;
         let mid = s.new_mid();
@@ -422,8 +422,8 @@ impl Context {
         blk::rebuild(&o.head, typ, mid, token, &[], &[(option::Q_BLOCK2, opt.to_vec())], data)
     }
 
-    fn send_stored_block(&mut self, id: Id, code: u8, key: &[u8], typ: MsgType, token: &[u8], num: u32, szx: u8) {
-        match self.stored_block(id, code, key, typ, token, num, szx) {
+    fn send_stored_block(&mut self, id: Id, res: (u8, &[u8]), typ: MsgType, token: &[u8], num: u32, szx: u8) {
+        match self.stored_block(id, res, typ, token, num, szx) {
             Some(pdu) => {
                 if let Err(e) = self.send(id, pdu) {
                     log::debug!("Q-Block2: block {num} not sent ({e:?})");
@@ -448,7 +448,7 @@ impl Context {
             }
         }
         if num < count {
-            self.send_stored_block(id, code, &key, MsgType::Con, token, num, szx);
+            self.send_stored_block(id, (code, &key), MsgType::Con, token, num, szx);
         }
     }
 
@@ -507,17 +507,17 @@ impl Context {
                 self.answer_error(id, req, msg::BAD_REQUEST);
                 return true;
             };
-            let Some(mut resp) = self.stored_block(id, code, &key, MsgType::Ack, req.token(), n, szx) else { return false };
+            let Some(mut resp) = self.stored_block(id, (code, &key), MsgType::Ack, req.token(), n, szx) else { return false };
             resp.mid = req.mid;
             self.finish_request(id, req.typ, req.code, req.mid, resp);
             for (n, token) in plan {
-                self.send_stored_block(id, code, &key, MsgType::Con, &token, n, szx);
+                self.send_stored_block(id, (code, &key), MsgType::Con, &token, n, szx);
             }
             return true;
         }
         let mut sent = 0;
         for (n, token) in plan {
-            self.send_stored_block(id, code, &key, MsgType::Non, &token, n, szx);
+            self.send_stored_block(id, (code, &key), MsgType::Non, &token, n, szx);
             sent += 1;
         }
         if sent == 0 {
