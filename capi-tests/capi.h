@@ -18,6 +18,7 @@ void register_session(void);
 void register_uri(void);
 void register_block(void);
 void register_block_large(void);
+void register_qblock_server(void);
 void register_show_pdu(void);
 void register_observe(void);
 void register_resource(void);

@@ -24,6 +24,9 @@ q=$base plain=$((base + 1)) lossy=$((base + 2))
 env -u LD_LIBRARY_PATH coap-server-openssl -A 127.0.0.1 -p $plain >/dev/null 2>&1 & pids+=($!)
 # Drops 4.3.4 server datagrams 5 and 20: two gaps in the first download.
 "$t434" run coap-server-openssl -A 127.0.0.1 -p $lossy -L 5 -l 5,20 >/dev/null 2>&1 & pids+=($!)
+# Both ends on our library.
+both=$((base + 3))
+"$t434" ours coap-server-openssl -A 127.0.0.1 -p $both -L 5 >/dev/null 2>&1 & pids+=($!)
 sleep 0.5
 head -c 100000 /dev/urandom > "$work/body"
 
@@ -50,9 +53,20 @@ for type in NON CON; do
   done
 done
 
+for type in NON CON; do
+  flag=; [ $type = NON ] && flag=-N
+  for size in 16 1024; do
+    put_get "4.3.4 client and server both on our .so, Q-Block $type PUT+GET 100 kB at $size" $both -L 5 -b $size $flag
+  done
+done
+ours 20 -L 5 -b 256 -N -v 7 -m put -f "$work/body" coap://127.0.0.1:$q/example_data
+grep -q "Q-Block1:1/M/256" "$work/log"; result "the application's block size (-b 256) is kept" $?
+
 # The probe's answer decides; the debug log says which way it went.
 ours 10 -L 5 -v 7 coap://127.0.0.1:$q/
 grep -q "Q-Block support available" "$work/log"; result "probe finds Q-Block at a 4.3.4 server" $?
+ours 10 -L 5 -v 7 coap://127.0.0.1:$both/
+grep -q "Q-Block support available" "$work/log"; result "probe finds Q-Block at 4.3.4's server program on our .so" $?
 ours 10 -L 5 -v 7 coap://127.0.0.1:$plain/
 grep -q "Q-Block support not available" "$work/log"; result "probe falls back at a 4.3.1 server" $?
 put_get "4.3.4 client on our .so -> 4.3.1 server (no Q-Block), falls back to Block1/Block2 at 256" $plain -L 5 -b 256 -N

@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
   register_uri();
   register_block();
   register_block_large();
+  register_qblock_server();
   register_show_pdu();
   register_observe();
   register_resource();

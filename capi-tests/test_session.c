@@ -203,8 +203,9 @@ static void test_error_responses(void) {
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_BAD_OPTION);
   /* As libcoap's, the 4.02 carries the options it did not understand. */
   CU_ASSERT_STRING_EQUAL(last_options, "65001,");
-  /* This build has no Q-Block and no OSCORE: their options are refused as
-   * a libcoap without them refuses them (Q-Block echoed, OSCORE bare). */
+  /* Without COAP_BLOCK_TRY_Q_BLOCK, and with no OSCORE in this build,
+   * their options are refused as a libcoap without them refuses them
+   * (Q-Block echoed, OSCORE bare). */
   responses = 0;
   {
     coap_pdu_t *pdu = request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL);

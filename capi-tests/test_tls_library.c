@@ -16,7 +16,7 @@ static void test_supported_answers(void) {
   CU_ASSERT_EQUAL(coap_ws_is_supported(), 0);
   CU_ASSERT_EQUAL(coap_wss_is_supported(), 0);
   CU_ASSERT_EQUAL(coap_oscore_is_supported(), 0);
-  CU_ASSERT_EQUAL(coap_q_block_is_supported(), 0);
+  CU_ASSERT_EQUAL(coap_q_block_is_supported(), 1);
 }
 
 static void test_library_version(void) {

@@ -23,7 +23,7 @@ pub const USE_M_Q_BLOCK: u32 = 0x08;
 /// 4.13 and nothing is buffered.
 pub const MAX_BODY: usize = 8 << 20;
 /// Transfers of each kind one session keeps at once (the oldest goes).
-const MAX_PER_SESSION: usize = 8;
+pub const MAX_PER_SESSION: usize = 8;
 /// A transfer nobody touched for this long is forgotten (ms).
 pub const IDLE_MS: u64 = 60_000;
 /// Times a download restarts because the body changed (ETag) before it
@@ -92,6 +92,8 @@ pub struct Blocks {
     pub downloads: Vec<Download>,
     pub incoming: Vec<Incoming>,
     pub outgoing: Vec<Outgoing>,
+    /// Q-Block (RFC 9177) server transfers.
+    pub qsrv: super::context::qblock_server::State,
 }
 
 /// Makes room for one more and forgets what went idle.
@@ -107,7 +109,7 @@ fn admit<T>(list: &mut Vec<T>, now: u64, touched: impl Fn(&T) -> u64) {
 
 impl Blocks {
     pub fn is_empty(&self) -> bool {
-        self.uploads.is_empty() && self.downloads.is_empty() && self.incoming.is_empty() && self.outgoing.is_empty()
+        self.uploads.is_empty() && self.downloads.is_empty() && self.incoming.is_empty() && self.outgoing.is_empty() && self.qsrv.is_empty()
     }
 
     pub fn add_upload(&mut self, u: Upload) {

@@ -196,7 +196,7 @@ impl Context {
         let num = u32::try_from(next_offset / size).unwrap_or(block::MAX_NUM);
         let ask = Block::new(num, false, b2.szx).ok()?;
         let body = if d.request.code == msg::FETCH { d.request.payload().unwrap_or_default() } else { &[] };
-        let drop = [option::BLOCK2, option::BLOCK1, option::SIZE1, option::OBSERVE];
+        let drop = [option::BLOCK2, option::BLOCK1, option::Q_BLOCK2, option::Q_BLOCK1, option::SIZE1, option::OBSERVE];
         let req = blk::rebuild(&d.request, d.request.typ, mid, &next_token, &drop, &[(option::BLOCK2, ask.to_vec())], body)?;
         d.token = next_token;
         // Each piece for the application, unless it wants the whole body.
@@ -238,7 +238,8 @@ impl Context {
             self.answer_too_large(id, &req);
             return Block1::Consumed;
         }
-        if self.cfg.block_mode & SINGLE_BODY == 0 {
+        // Q-Block implies single-body delivery, for Block1 bodies too.
+        if self.cfg.block_mode & (SINGLE_BODY | blk::TRY_Q_BLOCK) == 0 {
             let total = blk::approx_total(size1, offset, len, b1.more, size);
             return Block1::Deliver(req, Some((offset, total)));
         }
@@ -300,7 +301,7 @@ impl Context {
     }
 
     /// 4.13 with the largest body we take in Size1 (RFC 7959 §2.9.3).
-    fn answer_too_large(&mut self, id: Id, req: &Pdu) {
+    pub(super) fn answer_too_large(&mut self, id: Id, req: &Pdu) {
         let mut resp = self.response_skeleton(id, req);
         resp.code = msg::REQUEST_TOO_LARGE;
         let _ = resp.add_option(option::SIZE1, &blk::encode_uint(blk::MAX_BODY as u64));

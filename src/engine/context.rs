@@ -28,6 +28,8 @@ mod qblock_client;
 #[cfg(test)]
 #[path = "qblock_client_tests.rs"]
 mod qblock_client_tests;
+#[path = "qblock_server.rs"]
+pub mod qblock_server;
 #[path = "dtls_layer.rs"]
 pub mod dtls;
 #[path = "persist.rs"]
@@ -194,6 +196,8 @@ enum TimerKind {
     McastDelay(u32),
     /// A deadline of one of the session's client Q-Block transfers.
     QBlockClient,
+    /// Q-Block1 4.08s due and idle Q-Block state (qblock_server.rs).
+    QBlockServer,
 }
 
 pub struct Context {
@@ -1005,7 +1009,12 @@ impl Context {
                 return;
             }
         }
+        let q2 = response.option(option::Q_BLOCK2).is_some();
+        let head = if q2 { qblock2_head(&response) } else { None };
         self.finish_request(id, request_typ, request_code, request_mid, response);
+        if let Some(head) = head {
+            self.qblock2_after_reply(id, request_typ, &head);
+        }
     }
 
     /// coap_delete_resource(): observers hear 4.04 (RFC 7641 §3.2, as
@@ -1163,7 +1172,10 @@ impl Context {
         if request_typ == MsgType::Con {
             // Answers within a block-wise transfer are kept: running a
             // duplicate piece again could not reproduce them.
-            let blockwise = response.option(option::BLOCK1).is_some() || response.option(option::BLOCK2).is_some();
+            let blockwise = response.option(option::BLOCK1).is_some()
+                || response.option(option::BLOCK2).is_some()
+                || response.option(option::Q_BLOCK2).is_some()
+                || self.qblock1_answer(id, request_mid);
             if is_idempotent(request_code) && response.typ == MsgType::Ack && !blockwise {
                 // RFC 7252 §4.5 lets a server process a duplicate of an
                 // idempotent request again; not keeping its answer keeps
@@ -1405,6 +1417,7 @@ impl Context {
             return;
         };
         self.release_waiting(id);
+        self.qblock2_acked(id, &p.pdu);
         if pdu.code == msg::EMPTY {
             self.q_acked(id, &p.token);
             return; // a separate response follows
@@ -1536,12 +1549,20 @@ impl Context {
                         let mut req = req;
                         let mut span = None;
                         let mut block1 = None;
-                        if self.cfg.block_mode & super::block::USE_LIBCOAP != 0 && req.option(option::BLOCK1).is_some() {
+                        if self.qblock_on() && req.option(option::Q_BLOCK1).is_some() {
+                            match self.incoming_qblock1(id, req) {
+                                blockwise::Block1::Consumed => return,
+                                blockwise::Block1::Deliver(r, s) => (req, span) = (r, s),
+                            }
+                        } else if self.cfg.block_mode & super::block::USE_LIBCOAP != 0 && req.option(option::BLOCK1).is_some() {
                             block1 = req.option(option::BLOCK1).map(|o| o.value.to_vec());
                             match self.incoming_block1(id, req) {
                                 blockwise::Block1::Consumed => return,
                                 blockwise::Block1::Deliver(r, s) => (req, span) = (r, s),
                             }
+                        }
+                        if self.qblock_on() && req.option(option::Q_BLOCK2).is_some() && self.serve_qblock2(id, &req) {
+                            return;
                         }
                         if let Some(resp) = self.serve_block2(id, &req) {
                             return self.finish_request(id, req.typ, req.code, req.mid, resp);
@@ -1559,14 +1580,15 @@ impl Context {
 
     /// RFC 7252 §5.4.1: an unrecognised critical option fails the request
     /// with 4.02, which carries the options it did not understand (as
-    /// libcoap's does). This build has neither Q-Block (RFC 9177) nor
-    /// OSCORE, so their options count as unrecognised, exactly as in a
-    /// libcoap built without them: Q-Block ones are echoed, an OSCORE
-    /// request gets a bare 4.02. True when the request was answered.
+    /// libcoap's does). Without COAP_BLOCK_TRY_Q_BLOCK the Q-Block options
+    /// (RFC 9177) count as unrecognised, and this build has no OSCORE,
+    /// exactly as in a libcoap built without them: Q-Block ones are
+    /// echoed, an OSCORE request gets a bare 4.02. True when the request
+    /// was answered.
     fn reject_unknown_critical(&mut self, id: Id, req: &Pdu) -> bool {
+        let qblock = self.qblock_on();
         let unknown = |n: u16| {
-            n == option::Q_BLOCK1
-                || n == option::Q_BLOCK2
+            ((n == option::Q_BLOCK1 || n == option::Q_BLOCK2) && !qblock)
                 || (option::check(n, 0) == OptCheck::Unknown && !self.cfg.registered_options.contains(&n))
         };
         let mut oscore = false;
@@ -1658,6 +1680,7 @@ impl Context {
                 TimerKind::Dtls => self.dtls_timer(id, now),
                 TimerKind::McastDelay(n) => self.mcast_delayed(id, n),
                 TimerKind::QBlockClient => self.q_timer(id, now),
+                TimerKind::QBlockServer => self.qblock_timer(id, now),
                 TimerKind::Async(_) => {}
             }
         }
@@ -1791,6 +1814,16 @@ impl Context {
         }
         handles
     }
+}
+
+/// The token and code of a response, for what follows it (the PDU
+/// itself goes to the wire).
+fn qblock2_head(response: &Pdu) -> Option<Pdu> {
+    let mut head = Pdu::new(response.typ, response.code, response.mid, 0);
+    head.add_token(response.token()).ok()?;
+    let q2 = response.option(option::Q_BLOCK2)?;
+    head.add_option(option::Q_BLOCK2, q2.value).ok()?;
+    Some(head)
 }
 
 /// GET, PUT, DELETE and FETCH may be processed again (RFC 7252 §5.1,

@@ -19,14 +19,6 @@ const MISSING_BLOCKS_CBOR_SEQ: u64 = 272;
 impl Context {
     /// coap_send() of an application's request or response.
     pub fn app_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
-        let fetches = pdu.code == msg::GET || pdu.code == msg::FETCH;
-        if self.cfg.block_mode & USE_LIBCOAP != 0 && pdu.typ == MsgType::Non && fetches {
-            // No pending copy is kept of a NON request; a block-wise
-            // answer needs it to ask for the further blocks.
-            if let Some(s) = self.sessions.get_mut(id).filter(|s| s.role == Role::Client) {
-                s.flight_mut().q.note_request(&pdu);
-            }
-        }
         if !self.q_applies(id, &pdu) {
             return self.plain_send(id, pdu, large);
         }
@@ -52,9 +44,21 @@ impl Context {
     }
 
     fn plain_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
+        self.note_non_fetch(id, &pdu);
         match large {
             Some((body, szx)) => self.send_large(id, pdu, body, szx),
             None => self.send(id, pdu),
+        }
+    }
+
+    /// No pending copy is kept of a NON request; a block-wise answer needs
+    /// one (as it goes out) to ask for the further blocks.
+    fn note_non_fetch(&mut self, id: Id, pdu: &Pdu) {
+        let fetches = pdu.code == msg::GET || pdu.code == msg::FETCH;
+        if self.cfg.block_mode & USE_LIBCOAP != 0 && pdu.typ == MsgType::Non && fetches {
+            if let Some(s) = self.sessions.get_mut(id).filter(|s| s.role == Role::Client) {
+                s.flight_mut().q.note_request(pdu);
+            }
         }
     }
 
@@ -134,14 +138,7 @@ impl Context {
     fn q_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
         let pdu = q::swap_block_options(&pdu, true).unwrap_or(pdu);
         let Some((body, szx)) = large else {
-            if pdu.typ == MsgType::Non {
-                // The noted copy must carry the Q-Block2 option too.
-                if let Some(s) = self.sessions.get_mut(id) {
-                    let qc = &mut s.flight_mut().q;
-                    qc.take_request(pdu.token());
-                    qc.note_request(&pdu);
-                }
-            }
+            self.note_non_fetch(id, &pdu);
             return self.send(id, pdu);
         };
         let size = block::szx_size(szx).unwrap_or(1024) as u64;

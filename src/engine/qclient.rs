@@ -184,23 +184,30 @@ pub fn ends_set(num: u32, max_payloads: u16) -> bool {
 }
 
 /// `pdu` with its BlockN options swapped for the Q-BlockN ones (`to_q`)
-/// or back. M is set on a Q-Block2 going out: the server sends the rest
-/// of the body (NON: of the set) without being asked piece by piece.
+/// or back. A Q-Block2 going out (the application's own or swapped in)
+/// has M set: the server sends the rest of the body (NON: of the set)
+/// without being asked piece by piece; a Block2 in a request has M clear.
 pub fn swap_block_options(pdu: &Pdu, to_q: bool) -> Option<Pdu> {
     let pairs: [(OptNum, OptNum); 2] = [(option::BLOCK1, option::Q_BLOCK1), (option::BLOCK2, option::Q_BLOCK2)];
     let mut drop = Vec::new();
     let mut add = Vec::new();
     for (plain, q) in pairs {
         let (from, to) = if to_q { (plain, q) } else { (q, plain) };
-        let Some(o) = pdu.option(from) else { continue };
-        let mut value = o.value.to_vec();
-        if to_q && to == option::Q_BLOCK2 {
-            if let Ok(b) = Block::decode(&value, false) {
-                value = Block { more: true, ..b }.to_vec();
+        let Some(o) = pdu.option(from).or_else(|| pdu.option(to).filter(|_| to == option::Q_BLOCK2)) else {
+            continue;
+        };
+        let (number, mut value) = (o.number, o.value.to_vec());
+        if to == option::Q_BLOCK2 || to == option::BLOCK2 {
+            match Block::decode(&value, false) {
+                Ok(b) if b.more != (to == option::Q_BLOCK2) => value = Block { more: !b.more, ..b }.to_vec(),
+                _ if number == to => continue, // already as it should be
+                _ => {}
             }
         }
-        log::debug!("Q-Block: option {from} replaced with {to}");
-        drop.push(from);
+        if number != to {
+            log::debug!("Q-Block: option {from} replaced with {to}");
+        }
+        drop.push(number);
         add.push((to, value));
     }
     if drop.is_empty() {
@@ -281,6 +288,15 @@ mod tests {
         assert!(b.more && b.szx == 4);
         let back = swap_block_options(&q, false).unwrap();
         assert!(back.option(option::Q_BLOCK2).is_none() && back.option(option::BLOCK2).is_some());
+        assert!(!Block::decode(back.option(option::BLOCK2).unwrap().value, false).unwrap().more, "M clear in Block2");
         assert!(swap_block_options(&back, false).is_none(), "nothing to swap");
+        // The application's own Q-Block2 without M gets M.
+        let own = swap_block_options(&q, false).and_then(|p| swap_block_options(&p, true)).unwrap();
+        let mut plain_q = own.clone();
+        plain_q.remove_option(option::Q_BLOCK2);
+        plain_q.add_option(option::Q_BLOCK2, &Block::new(0, false, 2).unwrap().to_vec()).unwrap();
+        let fixed = swap_block_options(&plain_q, true).unwrap();
+        assert!(Block::decode(fixed.option(option::Q_BLOCK2).unwrap().value, false).unwrap().more);
+        assert!(swap_block_options(&fixed, true).is_none(), "already right");
     }
 }

@@ -1,6 +1,7 @@
 //! coap_block(3): the low-level Block1/Block2 helpers (reading and writing
 //! block options, adding the matching slice of a body). Q-Block (RFC 9177)
-//! is not built yet; answers as libcoap configured with `--disable-q-block`.
+//! runs in the engine when COAP_BLOCK_TRY_Q_BLOCK is set
+//! (engine/qblock_client.rs, engine/qblock_server.rs).
 //!
 //! A NULL session means UDP: SZX 7 (BERT, RFC 8323) needs a reliable
 //! session and is refused otherwise.
@@ -14,7 +15,7 @@ use std::ffi::{c_int, c_uchar, c_uint};
 
 #[no_mangle]
 pub extern "C" fn coap_q_block_is_supported() -> c_int {
-    0
+    1
 }
 
 /// True if `session` is a live session on a reliable transport.

@@ -79,7 +79,10 @@ pub unsafe extern "C" fn coap_add_data_large_request(
                 return 0;
             }
             let room = room(obj, session_max);
-            let asked = match obj.pdu.option(option::BLOCK1).map(|o| Block::decode(o.value, false)) {
+            // A Q-Block application may ask for its block size with
+            // Q-Block1; the engine picks the option when it sends.
+            let own = obj.pdu.option(option::BLOCK1).or_else(|| obj.pdu.option(option::Q_BLOCK1));
+            let asked = match own.map(|o| Block::decode(o.value, false)) {
                 Some(Ok(b)) => Some(b),
                 Some(Err(e)) => {
                     log::warn!("{F}: the PDU's Block1 option is unusable ({e:?})");
@@ -97,6 +100,7 @@ pub unsafe extern "C" fn coap_add_data_large_request(
             if let Some(b) = asked {
                 szx = szx.min(b.szx);
                 obj.pdu.remove_option(option::BLOCK1);
+                obj.pdu.remove_option(option::Q_BLOCK1);
             }
             let size = block::szx_size(szx).unwrap_or(16);
             let first = Block { num: 0, more: body.len() > size, szx };
@@ -151,12 +155,34 @@ pub unsafe extern "C" fn coap_add_data_large_response(
                 None => None,
             };
             let (code, key) = (req.pdu.code, resource_key(&req.pdu));
+            let q2 = match req.pdu.option(option::Q_BLOCK2).map(|o| Block::decode(o.value, false)) {
+                Some(Ok(b)) => Some(b),
+                Some(Err(e)) => {
+                    log::debug!("{F}: the request's Q-Block2 option is unusable ({e:?})");
+                    None
+                }
+                None => None,
+            };
+            let token = req.pdu.token().to_vec();
             let obj = handle!(F, response, PduObj, else 0);
             if obj.pdu.payload().is_some() {
                 log::warn!("{F}: the response has data already");
                 return 0;
             }
             let room = room(obj, session_max);
+            if let Some(b) = q2 {
+                let etag = || match etag {
+                    0 => (|| engine!(F, ctx, else 1).next_etag())(),
+                    e => e,
+                };
+                let Some(follow) = q_block2_response(obj, b, room, (media_type, maxage), etag, &body) else { return 0 };
+                if let Some((num, szx, head)) = follow {
+                    let e = engine!(F, ctx, else 0);
+                    e.store_large_response(id, code, key.clone(), head, body, szx);
+                    e.qblock2_follow(id, &token, code, key, num, szx);
+                }
+                return 1;
+            }
             let fits = match asked {
                 None => body.len() <= room,
                 Some(b) => b.num == 0 && body.len() <= b.size().min(room),
@@ -209,6 +235,55 @@ pub unsafe extern "C" fn coap_add_data_large_response(
         release(release_func, session, app_ptr);
         ok
     })
+}
+
+/// A response to a request with Q-Block2 (RFC 9177), as libcoap 4.3.4
+/// makes it: Content-Format always; without M in the request just the
+/// block asked for; with M also ETag and Size2, and the body is kept to
+/// serve the rest: then the block number, size and the options to repeat
+/// come back. None on failure.
+#[allow(clippy::type_complexity)]
+fn q_block2_response(
+    obj: &mut PduObj,
+    asked: Block,
+    room: usize,
+    (media_type, maxage): (u16, c_int),
+    etag: impl FnOnce() -> u64,
+    body: &[u8],
+) -> Option<Option<(u32, u8, crate::proto::pdu::Pdu)>> {
+    const F: &str = "coap_add_data_large_response";
+    let szx = match fitting_szx(room) {
+        Some(ours) => asked.szx.min(ours),
+        None => {
+            log::warn!("{F}: no room for even a 16-byte block");
+            return None;
+        }
+    };
+    let Some(slice) = block::block_slice(body, asked.num, szx) else {
+        log::debug!("{F}: Q-Block2 {} is past the end of the {} byte body", asked.num, body.len());
+        obj.pdu.code = msg::BAD_REQUEST;
+        let _ = add_payload(obj, F, crate::engine::context::response_phrase(msg::BAD_REQUEST).as_bytes());
+        return None;
+    };
+    let slice = slice.to_vec();
+    let more = block::more_after(body.len() as u64, asked.num, szx);
+    let store = asked.more && more;
+    let headed = (!store || add(obj, F, option::ETAG, &encode_uint(etag())))
+        && add(obj, F, option::CONTENT_FORMAT, &encode_uint(u64::from(media_type)))
+        && (maxage < 0 || add(obj, F, option::MAX_AGE, &encode_uint(maxage as u64)))
+        && (!store || add(obj, F, option::SIZE2, &encode_uint(body.len() as u64)));
+    if !headed {
+        return None;
+    }
+    if obj.pdu.code == msg::EMPTY {
+        obj.pdu.code = msg::CONTENT;
+    }
+    let head = obj.pdu.clone();
+    let opt = Block::new(asked.num, more, szx).ok()?;
+    if !(add(obj, F, option::Q_BLOCK2, &opt.to_vec()) && add_payload(obj, F, &slice)) {
+        return None;
+    }
+    Some(store.then_some((asked.num, szx, head)))
 }
 
 /// The older, stateless form: the handler runs for every block and this
