@@ -28,7 +28,11 @@ impl Context {
         match qc.support {
             Support::Unknown => {
                 qc.held.push((pdu, large));
-                self.q_probe(id)?;
+                // A probe that cannot go out settles "no" and sends what
+                // was held (a failure there is reported as a NACK).
+                if let Err(e) = self.q_probe(id) {
+                    log::debug!("Q-Block: probe not sent ({e:?})");
+                }
                 Ok(mid)
             }
             Support::Probing => {
