@@ -128,7 +128,7 @@ check-interop: examples
 # features: RUSTC_BOOTSTRAP=1 lets the stable toolchain build it). Findings
 # land in fuzz/artifacts/<target>/; keep each as a regression test.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := parse_udp parse_tcp uri options block block_reassembly persist_files
+FUZZ_TARGETS := parse_udp parse_tcp uri options block block_reassembly persist_files qblock
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 	@mkdir -p $(BUILD)

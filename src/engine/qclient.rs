@@ -17,6 +17,10 @@ use crate::proto::pdu::Pdu;
 const TOKENS_KEPT: usize = 64;
 /// Q-Block transfers of each direction one session keeps at once.
 pub const MAX_TRANSFERS: usize = 8;
+/// How far beyond the pieces seen so far one may land: a burst is at most
+/// MAX_PAYLOADS pieces, and a peer naming a piece far ahead would make the
+/// body grow by megabytes of nothing at once.
+const MAX_AHEAD: usize = 1024;
 
 /// What the client knows of the server's Q-Block support.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +128,8 @@ impl QDownload {
         let Some(size) = block::szx_size(self.szx) else { return false };
         let offset = (num as usize).saturating_mul(size);
         let end = offset.saturating_add(data.len());
-        if end > MAX_BODY || (more && data.len() != size) || self.last.is_some_and(|l| num > l) {
+        let ahead = (num as usize).saturating_sub(self.have.len());
+        if end > MAX_BODY || ahead > MAX_AHEAD || (more && data.len() != size) || self.last.is_some_and(|l| num > l) {
             return false;
         }
         if !more {
@@ -261,6 +266,9 @@ mod tests {
         assert!(d.place(3, false, b"x"));
         assert!(!d.place(4, true, &[0; 16]), "nothing after the last piece");
         assert!(!d.place(u32::MAX, false, b"x"), "beyond the body limit");
+        let mut far = download();
+        assert!(!far.place(5000, true, &[0; 16]), "far ahead of anything seen");
+        assert!(far.body.is_empty());
     }
 
     #[test]
