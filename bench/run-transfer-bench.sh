@@ -28,64 +28,53 @@ head -c 1048576 /dev/urandom >"$out/1mb"
 port=$((30000 + RANDOM % 20000))
 ulimit -n 4096
 
-# transfer IMPL: best milliseconds of `runs` PUT+GET round trips.
-transfer() {
-  local impl=$1 best=
-  taskset -c 0 "$out/server-$impl" -A 127.0.0.1 -p $port & local pid=$!
-  sleep 0.3
+# best UNIT CMD...: the best time of `runs` runs of CMD, in ns / UNIT.
+best() {
+  local unit=$1 b=
+  shift
   for _ in $(seq "$runs"); do
-    local t0 t1
+    local t0 t1 v
     t0=$(date +%s%N)
-    taskset -c 1 "$out/client-$impl" -b 1024 -m put -f "$out/1mb" coap://127.0.0.1:$port/data >/dev/null
-    taskset -c 1 "$out/client-$impl" -b 1024 -o "$out/got" coap://127.0.0.1:$port/data >/dev/null
+    "$@" || return 1
     t1=$(date +%s%N)
-    cmp -s "$out/1mb" "$out/got" || { echo "transfer-bench: $impl body differs" >&2; kill $pid; exit 1; }
-    local ms=$(((t1 - t0) / 1000000))
-    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+    v=$(((t1 - t0) / unit))
+    if [ -z "$b" ] || [ "$v" -lt "$b" ]; then b=$v; fi
   done
-  # Process start-up and one round trip, to take out of the figure.
-  local base=
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    taskset -c 1 "$out/client-$impl" coap://127.0.0.1:$port/time >/dev/null
-    t1=$(date +%s%N)
-    local ms=$(((t1 - t0) / 100000))
-    if [ -z "$base" ] || [ "$ms" -lt "$base" ]; then base=$ms; fi
-  done
-  kill $pid; wait $pid 2>/dev/null || true
-  port=$((port + 1))
-  echo "$best $base"
+  echo "$b"
 }
-# qtransfer IMPL (434 or ours): best ms of Q-Block PUT+GET with 4.3.4's programs.
-qtransfer() {
-  local how=run best=
-  [ "$1" = ours ] && how=ours
-  taskset -c 0 "$t434" $how coap-server-openssl -A 127.0.0.1 -p $port -L 5 >/dev/null 2>&1 & local pid=$!
+# putget CLIENT... -- PATH: PUT the 1 MB body, GET it back, identical.
+putget() {
+  local c=()
+  while [ "$1" != "--" ]; do c+=("$1"); shift; done
+  rm -f "$out/got"
+  "${c[@]}" -m put -f "$out/1mb" "$2" >/dev/null 2>&1 && "${c[@]}" -o "$out/got" "$2" >/dev/null 2>&1 &&
+    cmp -s "$out/1mb" "$out/got" || { echo "transfer-bench: body differs (${c[*]})" >&2; return 1; }
+}
+# measure SERVER-CMD -- CLIENT-CMD: "best ms of PUT+GET, best tenths of ms of
+# a one-block GET" (process and library start-up plus one round trip, to
+# take out of the figure).
+measure() {
+  local srv=()
+  while [ "$1" != "--" ]; do srv+=("$1"); shift; done
+  shift
+  taskset -c 0 "${srv[@]}" >/dev/null 2>&1 & local pid=$!
   sleep 0.3
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    rm -f "$out/got"
-    t0=$(date +%s%N)
-    taskset -c 1 "$t434" $how coap-client-openssl -L 5 -N -b 1024 -m put -f "$out/1mb" coap://127.0.0.1:$port/example_data >/dev/null 2>&1
-    taskset -c 1 "$t434" $how coap-client-openssl -L 5 -N -b 1024 -o "$out/got" coap://127.0.0.1:$port/example_data >/dev/null 2>&1
-    t1=$(date +%s%N)
-    cmp -s "$out/1mb" "$out/got" || { echo "transfer-bench: Q-Block $1 body differs" >&2; kill $pid; exit 1; }
-    local ms=$(((t1 - t0) / 1000000))
-    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-  done
-  local base=
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    taskset -c 1 "$t434" $how coap-client-openssl -L 5 -N coap://127.0.0.1:$port/time >/dev/null 2>&1
-    t1=$(date +%s%N)
-    local ms=$(((t1 - t0) / 100000))
-    if [ -z "$base" ] || [ "$ms" -lt "$base" ]; then base=$ms; fi
-  done
+  local t b
+  t=$(best 1000000 putget taskset -c 1 "$@" -- coap://127.0.0.1:$port/$path) || { kill $pid; exit 1; }
+  b=$(best 100000 taskset -c 1 "$@" -o /dev/null coap://127.0.0.1:$port/time) || { kill $pid; exit 1; }
   kill $pid; wait $pid 2>/dev/null || true
   port=$((port + 1))
-  echo "$best $base"
+  echo "$t $b"
+}
+# transfer IMPL: the example programs, CON, 1024-byte blocks.
+transfer() {
+  path=data measure "$out/server-$1" -A 127.0.0.1 -p $port -- "$out/client-$1" -b 1024
+}
+# qtransfer run|ours: libcoap 4.3.4's programs over Q-Block, NON, on 4.3.4
+# or both on ours.
+qtransfer() {
+  path=example_data measure "$t434" $1 coap-server-openssl -A 127.0.0.1 -p $port -L 5 -- \
+    "$t434" $1 coap-client-openssl -L 5 -N -b 1024
 }
 observe() {
   local impl=$1
@@ -96,7 +85,7 @@ t_ours=$(transfer ours); t_lib=$(transfer libcoap)
 t434=$top/tools/libcoap-434 q_ours="0 0" q_lib="0 0"
 if "$t434" fetch >/dev/null 2>&1; then
   export OURS_LIB_DIR=$top/build
-  q_ours=$(qtransfer ours); q_lib=$(qtransfer 434)
+  q_ours=$(qtransfer ours); q_lib=$(qtransfer run)
 else
   echo "transfer-bench: libcoap 4.3.4 not available; Q-Block transfer skipped"
 fi

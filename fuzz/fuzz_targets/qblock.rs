@@ -8,7 +8,6 @@ use coap_3_openssl::engine::block::MAX_BODY;
 use coap_3_openssl::engine::qclient::QDownload;
 use coap_3_openssl::proto::{missing, msg, pdu::Pdu};
 use libfuzzer_sys::fuzz_target;
-use std::collections::VecDeque;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
@@ -20,22 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let p = Pdu::new(msg::MsgType::Non, msg::GET, 1, 0);
-    let mut d = QDownload {
-        app_token: vec![],
-        tokens: VecDeque::new(),
-        request: p.clone(),
-        sent: None,
-        head: p,
-        etag: None,
-        szx: mode >> 5,
-        body: vec![],
-        have: vec![],
-        last: None,
-        retries: 0,
-        restarts: 0,
-        due: None,
-        touched: 0,
-    };
+    let mut d = QDownload::new(vec![], p.clone(), None, p, mode >> 5, 0);
     // Each piece: 3 bytes of NUM, 1 byte: M in the top bit, length below.
     for piece in rest.chunks_exact(4) {
         let num = u32::from(piece[0]) << 16 | u32::from(piece[1]) << 8 | u32::from(piece[2]);

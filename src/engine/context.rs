@@ -1459,14 +1459,7 @@ impl Context {
             if pdu.typ == MsgType::Con {
                 self.send_empty(id, MsgType::Ack, pdu.mid);
             }
-            let sent = self.sessions.get_mut(id).and_then(|s| {
-                let f = s.flight_mut();
-                let i = f.pending.iter().position(|p| p.token.as_slice() == pdu.token() && p.pdu.code != msg::EMPTY)?;
-                Some(f.pending.swap_remove(i).pdu)
-            });
-            if sent.is_some() {
-                self.release_waiting(id);
-            }
+            let sent = self.answered(id, pdu.token());
             self.client_response(id, sent, pdu);
             return;
         }
@@ -1493,17 +1486,22 @@ impl Context {
         if pdu.typ == MsgType::Con {
             self.send_empty(id, MsgType::Ack, pdu.mid);
         }
-        // The answer came (its ACK may have been lost): stop resending the
-        // request (RFC 7252 §5.2.2).
+        let sent = self.answered(id, pdu.token());
+        self.client_response(id, sent, pdu);
+    }
+
+    /// The answer came (its ACK may have been lost): stop resending the
+    /// request with `token` (RFC 7252 §5.2.2); the request, if it was CON.
+    fn answered(&mut self, id: Id, token: &[u8]) -> Option<Pdu> {
         let sent = self.sessions.get_mut(id).and_then(|s| {
             let f = s.flight_mut();
-            let i = f.pending.iter().position(|p| p.token.as_slice() == pdu.token() && p.pdu.code != msg::EMPTY)?;
+            let i = f.pending.iter().position(|p| p.token.as_slice() == token && p.pdu.code != msg::EMPTY)?;
             Some(f.pending.swap_remove(i).pdu)
         });
         if sent.is_some() {
             self.release_waiting(id);
         }
-        self.client_response(id, sent, pdu);
+        sent
     }
 
     fn on_request(&mut self, id: Id, req: Pdu) {

@@ -354,22 +354,7 @@ impl Context {
                 else {
                     return false;
                 };
-                let d = QDownload {
-                    app_token: token.clone(),
-                    tokens: VecDeque::new(),
-                    request,
-                    sent: sent.clone(),
-                    head,
-                    etag: etag.clone(),
-                    szx: b.szx,
-                    body: Vec::new(),
-                    have: Vec::new(),
-                    last: None,
-                    retries: 0,
-                    restarts: 0,
-                    due: None,
-                    touched: now,
-                };
+                let d = QDownload::new(token.clone(), request, sent.clone(), head, b.szx, now);
                 let downs = &mut f.q.downloads;
                 downs.retain(|d| now.saturating_sub(d.touched) < blk::IDLE_MS);
                 if downs.len() >= q::MAX_TRANSFERS {

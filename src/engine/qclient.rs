@@ -119,6 +119,27 @@ impl QUpload {
 }
 
 impl QDownload {
+    /// A download whose first answer was `head` (without its payload).
+    pub fn new(app_token: Vec<u8>, request: Pdu, sent: Option<Pdu>, head: Pdu, szx: u8, now: u64) -> QDownload {
+        let etag = head.option(option::ETAG).map(|o| o.value.to_vec());
+        QDownload {
+            app_token,
+            tokens: VecDeque::new(),
+            request,
+            sent,
+            head,
+            etag,
+            szx,
+            body: Vec::new(),
+            have: Vec::new(),
+            last: None,
+            retries: 0,
+            restarts: 0,
+            due: None,
+            touched: now,
+        }
+    }
+
     pub fn owns(&self, token: &[u8]) -> bool {
         self.app_token == token || self.tokens.iter().any(|t| t == token)
     }
@@ -228,22 +249,7 @@ mod tests {
 
     fn download() -> QDownload {
         let p = Pdu::new(MsgType::Non, msg::GET, 1, 0);
-        QDownload {
-            app_token: vec![1],
-            tokens: VecDeque::new(),
-            request: p.clone(),
-            sent: None,
-            head: p,
-            etag: None,
-            szx: 0,
-            body: vec![],
-            have: vec![],
-            last: None,
-            retries: 0,
-            restarts: 0,
-            due: None,
-            touched: 0,
-        }
+        QDownload::new(vec![1], p.clone(), None, p, 0, 0)
     }
 
     #[test]

@@ -146,23 +146,9 @@ pub unsafe extern "C" fn coap_add_data_large_response(
             let (ctx, id) = session!(F, session, else 0);
             let session_max = engine!(F, ctx, else 0).session(id).map_or(0, |s| s.max_pdu_size().saturating_sub(4));
             let req = handle!(F, request, PduObj, else 0);
-            let asked = match req.pdu.option(option::BLOCK2).map(|o| Block::decode(o.value, false)) {
-                Some(Ok(b)) => Some(b),
-                Some(Err(e)) => {
-                    log::debug!("{F}: the request's Block2 option is unusable ({e:?})");
-                    None
-                }
-                None => None,
-            };
+            let asked = request_block(&req.pdu, option::BLOCK2);
             let (code, key) = (req.pdu.code, resource_key(&req.pdu));
-            let q2 = match req.pdu.option(option::Q_BLOCK2).map(|o| Block::decode(o.value, false)) {
-                Some(Ok(b)) => Some(b),
-                Some(Err(e)) => {
-                    log::debug!("{F}: the request's Q-Block2 option is unusable ({e:?})");
-                    None
-                }
-                None => None,
-            };
+            let q2 = request_block(&req.pdu, option::Q_BLOCK2);
             let token = req.pdu.token().to_vec();
             let obj = handle!(F, response, PduObj, else 0);
             if obj.pdu.payload().is_some() {
@@ -235,6 +221,17 @@ pub unsafe extern "C" fn coap_add_data_large_response(
         release(release_func, session, app_ptr);
         ok
     })
+}
+
+/// The request's Block2 or Q-Block2 option; an unusable one counts as none.
+fn request_block(req: &crate::proto::pdu::Pdu, number: u16) -> Option<Block> {
+    match req.option(number).map(|o| Block::decode(o.value, false))? {
+        Ok(b) => Some(b),
+        Err(e) => {
+            log::debug!("coap_add_data_large_response: the request's option {number} is unusable ({e:?})");
+            None
+        }
+    }
 }
 
 /// A response to a request with Q-Block2 (RFC 9177), as libcoap 4.3.4
