@@ -19,6 +19,7 @@ void register_uri(void);
 void register_block(void);
 void register_block_large(void);
 void register_qblock_server(void);
+void register_qblock_client(void);
 void register_show_pdu(void);
 void register_observe(void);
 void register_resource(void);

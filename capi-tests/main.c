@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
   register_block();
   register_block_large();
   register_qblock_server();
+  register_qblock_client();
   register_show_pdu();
   register_observe();
   register_resource();
