@@ -46,6 +46,10 @@ void capi_loopback(coap_address_t *a, uint16_t port);
  * none or it does not fit). */
 void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size);
 
+/* A request of `type` and `code` for the one-segment `path`, with a fresh
+ * token from the session. */
+coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path);
+
 /* Log capture: installs a handler that records the last message. */
 extern int capi_log_calls;
 extern coap_log_t capi_log_level;

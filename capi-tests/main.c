@@ -44,6 +44,18 @@ void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size) {
   }
 }
 
+coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path) {
+  coap_pdu_t *pdu = coap_new_pdu(type, code, session);
+  uint8_t token[8];
+  size_t tlen;
+  if (!pdu)
+    return NULL;
+  coap_session_new_token(session, &tlen, token);
+  coap_add_token(pdu, tlen, token);
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path), (const uint8_t *)path);
+  return pdu;
+}
+
 void capi_add_suite(const char *name, const capi_test_t *tests) {
   CU_pSuite suite = CU_add_suite(name, NULL, NULL);
   if (!suite) {

@@ -97,15 +97,7 @@ static uint8_t *pattern(size_t len) {
   return b;
 }
 
-static coap_pdu_t *request(coap_pdu_code_t code) {
-  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, code, session);
-  uint8_t token[8];
-  size_t tlen;
-  coap_session_new_token(session, &tlen, token);
-  coap_add_token(pdu, tlen, token);
-  coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"data");
-  return pdu;
-}
+static coap_pdu_t *request(coap_pdu_code_t code) { return capi_request(session, COAP_MESSAGE_CON, code, "data"); }
 
 static int setup(void) {
   coap_address_t a;

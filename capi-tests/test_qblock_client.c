@@ -85,15 +85,6 @@ static int pump(int want) {
   return responses >= want;
 }
 
-static coap_pdu_t *request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code) {
-  coap_pdu_t *pdu = coap_new_pdu(type, code, session);
-  uint8_t token[8];
-  size_t tlen;
-  coap_session_new_token(session, &tlen, token);
-  coap_add_token(pdu, tlen, token);
-  coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"data");
-  return pdu;
-}
 
 static int setup(void) {
   coap_address_t a;
@@ -142,7 +133,7 @@ static void roundtrip(coap_pdu_type_t type, uint8_t server_mode) {
   coap_set_log_handler(on_log);
   coap_set_log_level(COAP_LOG_DEBUG);
 
-  coap_pdu_t *pdu = request(session, type, COAP_REQUEST_CODE_PUT);
+  coap_pdu_t *pdu = capi_request(session, type, COAP_REQUEST_CODE_PUT, "data");
   CU_ASSERT(coap_add_data_large_request(session, pdu, BODY, body, NULL, NULL));
   CU_ASSERT(coap_send(session, pdu) != COAP_INVALID_MID);
   CU_ASSERT(pump(1));
@@ -152,7 +143,7 @@ static void roundtrip(coap_pdu_type_t type, uint8_t server_mode) {
 
   coap_delete_binary(answer);
   answer = NULL;
-  CU_ASSERT(coap_send(session, request(session, type, COAP_REQUEST_CODE_GET)) != COAP_INVALID_MID);
+  CU_ASSERT(coap_send(session, capi_request(session, type, COAP_REQUEST_CODE_GET, "data")) != COAP_INVALID_MID);
   CU_ASSERT(pump(2));
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
   CU_ASSERT_PTR_NOT_NULL_FATAL(answer);
