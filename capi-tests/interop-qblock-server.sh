@@ -68,6 +68,21 @@ for size in 16 256 1024; do
   roundtrip "4.3.4 client Q-Block CON 100 kB at $size" $q "${cli[@]}" -b $size
   roundtrip "4.3.4 client Q-Block NON 100 kB at $size" $q "${cli[@]}" -N -b $size
 done
+# Without -b the client asks for no block; a session that probed still
+# gets Q-Block2 sets, as from 4.3.4's server (compared on the first answer).
+for flag in -N ""; do
+  roundtrip "4.3.4 client Q-Block ${flag:-CON} 100 kB, no block size asked" $q "${cli[@]}" $flag
+  first() { timeout 20 "${cli[@]}" $flag -v 7 -o /dev/null "coap://127.0.0.1:$1/example_data" 2>&1 |
+    grep -m1 '^v:1 t:[A-Z]* c:2.05' | grep -o '\[.*\]' | sed 's/ETag:0x[0-9a-f]*, //'; }
+  timeout 20 "${cli[@]}" -m put -f "$tmp/body" "coap://127.0.0.1:$ref/example_data" >/dev/null 2>&1
+  a=$(first $q) b=$(first $ref)
+  if [ -n "$a" ] && [ "$a" = "$b" ] && grep -q "Q-Block2:0/M" <<<"$a"; then
+    pass "unasked ${flag:-CON} GET of a Q-Block peer answered with Q-Block2 as by 4.3.4"
+  else
+    fail "unasked ${flag:-CON} GET of a Q-Block peer answered with Q-Block2 as by 4.3.4" "ours:   $a
+4.3.4:  $b"
+  fi
+done
 # Plain Block1/Block2 still work with Q-Block on: 4.3.4 without -L 4, and
 # Debian's 4.3.1 client.
 roundtrip "4.3.4 client plain blocks against a Q-Block server" $q "$q434" run coap-client-openssl -b 256

@@ -1547,6 +1547,7 @@ impl Context {
                         let mut req = req;
                         let mut span = None;
                         let mut block1 = None;
+                        self.qblock_note_peer(id, &req);
                         if self.qblock_on() && req.option(option::Q_BLOCK1).is_some() {
                             match self.incoming_qblock1(id, req) {
                                 blockwise::Block1::Consumed => return,

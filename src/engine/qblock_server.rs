@@ -85,6 +85,9 @@ pub struct State {
     keep: Vec<u16>,
     /// The earliest Q-Block timer queued for the session.
     armed: Option<u64>,
+    /// The peer sent Q-Block options (its probe, at the latest): large
+    /// responses to it use Q-Block2 even unasked, as libcoap 4.3.4 does.
+    pub peer_q: bool,
 }
 
 impl State {
@@ -169,6 +172,20 @@ pub fn blocks_asked(opts: &[Block], count: u32, max_payloads: u16, cap: usize) -
 impl Context {
     pub(super) fn qblock_on(&self) -> bool {
         self.cfg.block_mode & (TRY_Q_BLOCK | USE_LIBCOAP) == (TRY_Q_BLOCK | USE_LIBCOAP)
+    }
+
+    /// Notes a request carrying Q-Block1 or Q-Block2 on a Q-Block context.
+    pub(super) fn qblock_note_peer(&mut self, id: Id, req: &Pdu) {
+        if self.qblock_on() && (req.option(option::Q_BLOCK1).is_some() || req.option(option::Q_BLOCK2).is_some()) {
+            if let Some(q) = self.qstate(id) {
+                q.peer_q = true;
+            }
+        }
+    }
+
+    /// Whether large responses on this session go as Q-Block2 unasked.
+    pub fn qblock_peer(&self, id: Id) -> bool {
+        self.qblock_on() && self.sessions.get(id).and_then(|s| s.flight()).is_some_and(|f| f.blocks.qsrv.peer_q)
     }
 
     fn qstate(&mut self, id: Id) -> Option<&mut State> {

@@ -148,7 +148,7 @@ pub unsafe extern "C" fn coap_add_data_large_response(
             let req = handle!(F, request, PduObj, else 0);
             let asked = request_block(&req.pdu, option::BLOCK2);
             let (code, key) = (req.pdu.code, resource_key(&req.pdu));
-            let q2 = request_block(&req.pdu, option::Q_BLOCK2);
+            let mut q2 = request_block(&req.pdu, option::Q_BLOCK2);
             let token = req.pdu.token().to_vec();
             let obj = handle!(F, response, PduObj, else 0);
             if obj.pdu.payload().is_some() {
@@ -156,6 +156,11 @@ pub unsafe extern "C" fn coap_add_data_large_response(
                 return 0;
             }
             let room = room(obj, session_max);
+            if q2.is_none() && asked.is_none() && body.len() > room && engine!(F, ctx, else 0).qblock_peer(id) {
+                // A Q-Block peer gets the whole body in Q-Block2 sets even
+                // when it did not ask for a block (as from libcoap 4.3.4).
+                q2 = Block::new(0, true, 6).ok();
+            }
             if let Some(b) = q2 {
                 let etag = || match etag {
                     0 => (|| engine!(F, ctx, else 1).next_etag())(),
