@@ -259,6 +259,14 @@ static void test_bad_block1_input(void) {
   CU_ASSERT(pump(1));
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
 
+  /* A first block 2 MiB in (within the 8 MiB limit): no body is that far
+   * along, so 4.08 at once instead of 2 MiB allocated for one datagram. */
+  reset_counts();
+  send_block1(raw, s, 2048, 1, 6, 1024, -1, "f");
+  CU_ASSERT(pump(1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_INCOMPLETE);
+  CU_ASSERT_EQUAL(put_calls, 0);
+
   /* A gap: block 0, then the last block 2 without block 1: 4.08. */
   reset_counts();
   send_block1(raw, s, 0, 1, 2, 64, -1, "c");

@@ -22,6 +22,11 @@ pub const USE_M_Q_BLOCK: u32 = 0x08;
 /// Largest body put together for the application; a Size1 above it gets
 /// 4.13 and nothing is buffered.
 pub const MAX_BODY: usize = 8 << 20;
+/// How far past the body received so far a block may land: blocks come
+/// one at a time (Block1) or in sets of MAX_PAYLOADS (Q-Block1), so a
+/// block further ahead is no transfer, only a way to make one datagram
+/// allocate megabytes.
+const MAX_AHEAD: usize = 1 << 20;
 /// Transfers of each kind one session keeps at once (the oldest goes).
 pub const MAX_PER_SESSION: usize = 8;
 /// A transfer nobody touched for this long is forgotten (ms).
@@ -182,8 +187,16 @@ pub fn resource_key(req: &Pdu) -> Vec<u8> {
 
 /// Puts `data` at `offset` of an incoming body; false if it would pass the
 /// maximum body.
+/// Whether a block at `offset` lands too far past what was received.
+pub fn far_ahead(inc: &Incoming, offset: usize) -> bool {
+    offset > inc.body.len().saturating_add(MAX_AHEAD)
+}
+
 pub fn place(inc: &mut Incoming, offset: usize, data: &[u8]) -> bool {
     let Some(end) = offset.checked_add(data.len()).filter(|&e| e <= MAX_BODY) else { return false };
+    if far_ahead(inc, offset) {
+        return false;
+    }
     if inc.body.len() < end {
         inc.body.resize(end, 0);
     }
@@ -241,6 +254,14 @@ mod tests {
         assert!(complete(&i));
         assert_eq!(i.body.len(), 48);
         assert_eq!(i.body[20], 1);
+    }
+
+    #[test]
+    fn a_block_far_ahead_is_refused() {
+        let mut i = inc();
+        assert!(!place(&mut i, 2 << 20, b"x"));
+        assert!(i.body.is_empty());
+        assert!(place(&mut i, 1 << 20, b"x"), "up to 1 MiB ahead is a set in flight");
     }
 
     #[test]

@@ -265,6 +265,13 @@ impl Context {
             inc.ranges.clear();
         }
         inc.touched = now;
+        if blk::far_ahead(inc, offset) {
+            // Blocks come one by one: this one belongs to no body we have.
+            log::debug!("Block1 {} lands far beyond the {} bytes received: 4.08", b1.num, inc.body.len());
+            blocks.incoming.swap_remove(i);
+            self.answer_error(id, &req, msg::REQUEST_ENTITY_INCOMPLETE);
+            return Block1::Consumed;
+        }
         if !blk::place(inc, offset, req.payload().unwrap_or_default()) {
             blocks.incoming.swap_remove(i);
             self.answer_too_large(id, &req);

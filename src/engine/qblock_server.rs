@@ -256,6 +256,12 @@ impl Context {
         };
         let Some(qi) = q.incoming.get_mut(i) else { return Block1::Consumed };
         let before: usize = qi.inc.ranges.iter().map(|r| r.1 - r.0).sum();
+        if blk::far_ahead(&qi.inc, offset) {
+            log::debug!("Q-Block1 {} lands far beyond the {} bytes received: 4.08", b.num, qi.inc.body.len());
+            q.incoming.swap_remove(i);
+            self.answer_error(id, &req, msg::REQUEST_ENTITY_INCOMPLETE);
+            return Block1::Consumed;
+        }
         if !blk::place(&mut qi.inc, offset, data) {
             q.incoming.swap_remove(i);
             self.answer_too_large(id, &req);
