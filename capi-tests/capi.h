@@ -50,6 +50,9 @@ void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size);
  * token from the session. */
 coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path);
 
+/* Replaces *stored (malloc'ed, freed here) with a copy of pdu's payload. */
+void capi_keep_body(const coap_pdu_t *pdu, uint8_t **stored, size_t *stored_len);
+
 /* Log capture: installs a handler that records the last message. */
 extern int capi_log_calls;
 extern coap_log_t capi_log_level;

@@ -44,6 +44,18 @@ void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size) {
   }
 }
 
+void capi_keep_body(const coap_pdu_t *pdu, uint8_t **stored, size_t *stored_len) {
+  const uint8_t *data;
+  size_t len;
+  if (!coap_get_data(pdu, &len, &data))
+    len = 0;
+  free(*stored);
+  *stored = malloc(len ? len : 1);
+  if (len)
+    memcpy(*stored, data, len);
+  *stored_len = len;
+}
+
 coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path) {
   coap_pdu_t *pdu = coap_new_pdu(type, code, session);
   uint8_t token[8];

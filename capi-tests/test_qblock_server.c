@@ -29,17 +29,9 @@ static int nrx;
 
 static void hnd_put(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                     coap_pdu_t *resp) {
-  const uint8_t *data;
-  size_t len;
   (void)r, (void)s, (void)q;
   put_calls++;
-  if (!coap_get_data(req, &len, &data))
-    len = 0;
-  free(stored);
-  stored = malloc(len ? len : 1);
-  if (len)
-    memcpy(stored, data, len);
-  stored_len = len;
+  capi_keep_body(req, &stored, &stored_len);
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
 }
 

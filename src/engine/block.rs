@@ -140,6 +140,18 @@ impl Blocks {
     }
 }
 
+/// First block number of the MAX_PAYLOADS set (RFC 9177) `num` is in; a
+/// MAX_PAYLOADS of 0 counts as 1.
+pub fn set_start(num: u32, max_payloads: u16) -> u32 {
+    let mp = u32::from(max_payloads.max(1));
+    num / mp * mp
+}
+
+/// The last block number of the MAX_PAYLOADS set `num` is in.
+pub fn set_end(num: u32, max_payloads: u16) -> u32 {
+    set_start(num, max_payloads).saturating_add(u32::from(max_payloads.max(1)) - 1)
+}
+
 /// The Block option `number` of a PDU, if present and valid for UDP.
 pub fn block_of(pdu: &Pdu, number: OptNum) -> Option<Result<Block, block::BlockError>> {
     pdu.option(number).map(|o| Block::decode(o.value, false))

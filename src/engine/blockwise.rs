@@ -17,6 +17,19 @@ pub(super) enum Block1 {
     Deliver(Pdu, Option<(usize, usize)>),
 }
 
+/// A Block1 or Q-Block1 piece of a request body arriving at a server.
+pub(super) struct Piece {
+    pub block: Block,
+    /// Where the piece's payload goes in the body.
+    pub offset: usize,
+    pub size1: Option<u64>,
+    /// Size1 or the piece's end is beyond the body limit (4.13).
+    pub too_big: bool,
+    /// The resource and Request-Tag the body is for.
+    pub key: Vec<u8>,
+    pub rtag: Option<Vec<u8>>,
+}
+
 /// A response for the application: sent request, response, body span.
 type Delivery = (Option<Pdu>, Pdu, Option<(usize, usize)>);
 
@@ -215,24 +228,41 @@ impl Context {
         piece
     }
 
-    /// A Block1 request at a server in library-run block mode.
-    pub(super) fn incoming_block1(&mut self, id: Id, req: Pdu) -> Block1 {
-        let b1 = match blk::block_of(&req, option::BLOCK1) {
+    /// The Block1 or Q-Block1 (`number`) option of a request at a server
+    /// and what it says of the body; Err when the request was answered
+    /// (an unusable option: 4.02), Ok(None) when it has no such option.
+    pub(super) fn block1_piece(&mut self, id: Id, req: &Pdu, number: option::OptNum) -> Result<Option<Piece>, ()> {
+        let block = match blk::block_of(req, number) {
             Some(Ok(b)) => b,
             Some(Err(e)) => {
-                log::debug!("request with an unusable Block1 option: {e:?}");
-                self.answer_error(id, &req, msg::BAD_OPTION);
-                return Block1::Consumed;
+                log::debug!("request with an unusable block option {number}: {e:?}");
+                self.answer_error(id, req, msg::BAD_OPTION);
+                return Err(());
             }
-            None => return Block1::Deliver(req, None),
+            None => return Ok(None),
+        };
+        let offset = (block.num as usize).saturating_mul(block.size());
+        let len = req.payload().map_or(0, <[u8]>::len);
+        let size1 = blk::uint_option(req, option::SIZE1);
+        Ok(Some(Piece {
+            block,
+            offset,
+            size1,
+            too_big: size1.is_some_and(|s| s > blk::MAX_BODY as u64) || offset.saturating_add(len) > blk::MAX_BODY,
+            key: blk::resource_key(req),
+            rtag: req.option(option::REQUEST_TAG).map(|o| o.value.to_vec()),
+        }))
+    }
+
+    /// A Block1 request at a server in library-run block mode.
+    pub(super) fn incoming_block1(&mut self, id: Id, req: Pdu) -> Block1 {
+        let Piece { block: b1, offset, size1, too_big, key, rtag } = match self.block1_piece(id, &req, option::BLOCK1) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Block1::Deliver(req, None),
+            Err(()) => return Block1::Consumed,
         };
         let size = b1.size();
-        let offset = (b1.num as usize).saturating_mul(size);
         let len = req.payload().map_or(0, <[u8]>::len);
-        let size1 = blk::uint_option(&req, option::SIZE1);
-        let too_big = size1.is_some_and(|s| s > blk::MAX_BODY as u64) || offset.saturating_add(len) > blk::MAX_BODY;
-        let key = blk::resource_key(&req);
-        let rtag = req.option(option::REQUEST_TAG).map(|o| o.value.to_vec());
         if too_big {
             self.forget_incoming(id, &key, &rtag);
             self.answer_too_large(id, &req);

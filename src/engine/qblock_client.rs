@@ -211,7 +211,7 @@ impl Context {
         let (mp, wait) = (s.tx().max_payloads, s.tx().non_timeout.milli());
         let up = s.flight_mut().q.uploads.get(i).ok_or(SendError::NoSession)?;
         let (from, count, con) = (up.next, up.count, up.first.typ == MsgType::Con);
-        let end = if con { from + 1 } else { (q::set_start(from, mp) + u32::from(mp.max(1))).min(count) };
+        let end = if con { from + 1 } else { blk::set_end(from, mp).saturating_add(1).min(count) };
         for num in from..end.min(count) {
             self.q_send_piece(id, i, num)?;
         }

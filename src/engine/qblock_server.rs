@@ -10,9 +10,9 @@
 //!   set (NON), or every further block, one CON after the other. Later
 //!   requests are served from the copy coap_add_data_large_response()
 //!   kept, one block per option without M, the rest of the set with M.
-use super::blockwise::Block1;
+use super::blockwise::{Block1, Piece};
 use super::{now, Context, TimerKind};
-use crate::engine::block::{self as blk, Incoming, IDLE_MS, MAX_BODY, MAX_PER_SESSION, TRY_Q_BLOCK, USE_LIBCOAP};
+use crate::engine::block::{self as blk, set_end, Incoming, IDLE_MS, MAX_BODY, MAX_PER_SESSION, TRY_Q_BLOCK, USE_LIBCOAP};
 use crate::engine::slab::Id;
 use crate::proto::block::{self, Block};
 use crate::proto::missing;
@@ -94,12 +94,6 @@ impl State {
     pub fn is_empty(&self) -> bool {
         self.incoming.is_empty() && self.origins.is_empty() && self.drips.is_empty()
     }
-}
-
-/// The last block number of the MAX_PAYLOADS set `num` is in.
-pub fn set_end(num: u32, max_payloads: u16) -> u32 {
-    let mp = u32::from(max_payloads.max(1));
-    (num / mp).saturating_mul(mp).saturating_add(mp - 1)
 }
 
 /// Whether block `num` (of `szx`) is all in `ranges`.
@@ -206,24 +200,15 @@ impl Context {
     /// A request with Q-Block1: the body is put together; the handler
     /// gets it whole with the last block's token.
     pub(super) fn incoming_qblock1(&mut self, id: Id, req: Pdu) -> Block1 {
-        let b = match blk::block_of(&req, option::Q_BLOCK1) {
-            Some(Ok(b)) => b,
-            Some(Err(e)) => {
-                log::debug!("request with an unusable Q-Block1 option: {e:?}");
-                self.answer_error(id, &req, msg::BAD_OPTION);
-                return Block1::Consumed;
-            }
-            None => return Block1::Deliver(req, None),
+        let Piece { block: b, offset, size1, too_big, key, rtag } = match self.block1_piece(id, &req, option::Q_BLOCK1) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Block1::Deliver(req, None),
+            Err(()) => return Block1::Consumed,
         };
-        let size = b.size();
-        let offset = (b.num as usize).saturating_mul(size);
         let data = req.payload().unwrap_or_default();
-        let size1 = blk::uint_option(&req, option::SIZE1);
-        let key = blk::resource_key(&req);
-        let rtag = req.option(option::REQUEST_TAG).map(|o| o.value.to_vec());
         let code = req.code;
         let find = |q: &State| q.incoming.iter().position(|i| i.code == code && i.inc.path == key && i.inc.rtag == rtag);
-        if size1.is_some_and(|s| s > MAX_BODY as u64) || offset.saturating_add(data.len()) > MAX_BODY {
+        if too_big {
             log::debug!("Q-Block1 body beyond {MAX_BODY} bytes: 4.13");
             if let Some(q) = self.qstate(id) {
                 if let Some(i) = find(q) {

@@ -7,7 +7,7 @@
 //! `context/qblock_client.rs`.
 use std::collections::VecDeque;
 
-use crate::engine::block::MAX_BODY;
+use crate::engine::block::{set_end, set_start, MAX_BODY};
 use crate::proto::block::{self, Block};
 use crate::proto::option::{self, OptNum};
 use crate::proto::pdu::Pdu;
@@ -197,16 +197,9 @@ impl QDownload {
     }
 }
 
-/// First piece number of the MAX_PAYLOADS set `num` is in.
-pub fn set_start(num: u32, max_payloads: u16) -> u32 {
-    let mp = u32::from(max_payloads.max(1));
-    num / mp * mp
-}
-
 /// Whether `num` ends its MAX_PAYLOADS set.
 pub fn ends_set(num: u32, max_payloads: u16) -> bool {
-    let mp = u32::from(max_payloads.max(1));
-    num % mp == mp - 1
+    set_end(num, max_payloads) == num
 }
 
 /// `pdu` with its BlockN options swapped for the Q-BlockN ones (`to_q`)
