@@ -114,3 +114,22 @@ if timeout 30 "${cli[@]}" -N -b 1024 -m put -f "$tmp/small" "coap://127.0.0.1:$l
 else
   fail "NON Q-Block2 download recovers lost blocks" "$(grep -E '^v:' "$tmp/log" | sed 's/ :: .*//' | tail -n 8)"
 fi
+# Observe: a 100 kB notification goes out in Q-Block2 sets (NON) or as a
+# CON chain, each block carrying the notification's Observe value. The
+# observer's file holds the registration answer, the notification made by
+# the PUT, and the answer to its deregistration GET.
+head -c 100000 /dev/urandom >"$tmp/body2"
+cat "$tmp/body" "$tmp/body2" "$tmp/body2" >"$tmp/want"
+for flag in -N ""; do
+  name="4.3.4 client observes a 100 kB ${flag:-CON} Q-Block2 notification"
+  rm -f "$tmp/got"
+  timeout 30 "${cli[@]}" $flag -m put -f "$tmp/body" "coap://127.0.0.1:$q/example_data" >/dev/null 2>&1
+  timeout 30 "${cli[@]}" $flag -s 3 -o "$tmp/got" "coap://127.0.0.1:$q/example_data" >"$tmp/log" 2>&1 & obs=$!
+  sleep 1
+  timeout 20 "${cli[@]}" $flag -m put -f "$tmp/body2" "coap://127.0.0.1:$q/example_data" >/dev/null 2>&1
+  if wait $obs && cmp -s "$tmp/want" "$tmp/got"; then
+    pass "$name"
+  else
+    fail "$name" "observer got $(stat -c %s "$tmp/got" 2>/dev/null || echo no) bytes, want 300000"
+  fi
+done

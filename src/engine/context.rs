@@ -598,7 +598,9 @@ impl Context {
                 return false;
             }
         }
-        self.send(id, cancel).is_ok()
+        // As an application's request: a NON cancel answered block-wise
+        // needs its copy noted to ask for the further blocks.
+        self.plain_send(id, cancel, None).is_ok()
     }
 
     /// On closing a client session, cancel what it observes (unless asked
@@ -1003,8 +1005,16 @@ impl Context {
                 if response.code == msg::EMPTY {
                     return;
                 }
+                let head = if ok { qblock2_head(&response) } else { None };
+                let typ = response.typ;
                 if let Err(e) = self.send_now(id, response, now()) {
                     log::debug!("notification not sent: {e:?}");
+                }
+                // A large notification goes on as a large response does;
+                // a stale follow-up must not outlive it either way.
+                match head {
+                    Some(head) => self.qblock2_after_reply(id, typ, &head),
+                    None => self.qblock2_forget_follow(id),
                 }
                 return;
             }
@@ -1012,8 +1022,9 @@ impl Context {
         let q2 = response.option(option::Q_BLOCK2).is_some();
         let head = if q2 { qblock2_head(&response) } else { None };
         self.finish_request(id, request_typ, request_code, request_mid, response);
-        if let Some(head) = head {
-            self.qblock2_after_reply(id, request_typ, &head);
+        match head {
+            Some(head) => self.qblock2_after_reply(id, request_typ, &head),
+            None => self.qblock2_forget_follow(id),
         }
     }
 
@@ -1820,6 +1831,9 @@ impl Context {
 fn qblock2_head(response: &Pdu) -> Option<Pdu> {
     let mut head = Pdu::new(response.typ, response.code, response.mid, 0);
     head.add_token(response.token()).ok()?;
+    if let Some(o) = response.option(option::OBSERVE) {
+        head.add_option(option::OBSERVE, o.value).ok()?;
+    }
     let q2 = response.option(option::Q_BLOCK2)?;
     head.add_option(option::Q_BLOCK2, q2.value).ok()?;
     Some(head)

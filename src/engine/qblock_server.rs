@@ -58,6 +58,8 @@ pub struct Drip {
     code: u8,
     key: Vec<u8>,
     token: Vec<u8>,
+    /// A notification's Observe value, which every block repeats.
+    observe: Option<Vec<u8>>,
     next: u32,
     szx: u8,
     touched: u64,
@@ -72,6 +74,15 @@ struct Follow {
     key: Vec<u8>,
     num: u32,
     szx: u8,
+}
+
+/// Where a stored block goes: its type and token, and the Observe value
+/// when it belongs to a notification.
+#[derive(Clone, Copy)]
+struct To<'a> {
+    typ: MsgType,
+    token: &'a [u8],
+    observe: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Default)]
@@ -382,6 +393,13 @@ impl Context {
         q.follow = Some(Follow { token: token.to_vec(), code, key, num, szx });
     }
 
+    /// A response went without Q-Block2: nothing follows it.
+    pub(super) fn qblock2_forget_follow(&mut self, id: Id) {
+        if let Some(f) = self.sessions.get_mut(id).and_then(|s| s.flight_opt_mut()) {
+            f.blocks.qsrv.follow = None;
+        }
+    }
+
     /// After the handler's response went: the rest of its set (NON), or
     /// the next block of the CON chain.
     pub(super) fn qblock2_after_reply(&mut self, id: Id, request_typ: MsgType, response: &Pdu) {
@@ -391,6 +409,7 @@ impl Context {
         if f.token != response.token() || msg::code_class(response.code) != 2 || !more {
             return;
         }
+        let observe = response.option(option::OBSERVE).map(|o| o.value.to_vec());
         if request_typ == MsgType::Con {
             let now = now();
             q.drips.retain(|d| d.token != f.token && now.saturating_sub(d.touched) < IDLE_MS);
@@ -398,7 +417,7 @@ impl Context {
                 q.drips.remove(0);
             }
             let next = f.num.saturating_add(1);
-            q.drips.push(Drip { code: f.code, key: f.key, token: f.token.clone(), next, szx: f.szx, touched: now });
+            q.drips.push(Drip { code: f.code, key: f.key, token: f.token.clone(), observe, next, szx: f.szx, touched: now });
             self.qblock2_drip(id, &f.token);
             return;
         }
@@ -406,7 +425,8 @@ impl Context {
         let asked = [Block { num: f.num, more: true, szx: f.szx }];
         let nums = self.stored_count(id, f.code, &f.key, f.szx).map_or(Vec::new(), |c| blocks_asked(&asked, c, mp, usize::from(mp)));
         for n in nums.into_iter().skip(1) {
-            self.send_stored_block(id, (f.code, &f.key), MsgType::Non, &f.token, n, f.szx);
+            let to = To { typ: MsgType::Non, token: &f.token, observe: observe.as_deref() };
+            self.send_stored_block(id, (f.code, &f.key), to, n, f.szx);
         }
     }
 
@@ -418,7 +438,7 @@ impl Context {
     }
 
     /// Block `num` of the stored response for (code, key).
-    fn stored_block(&mut self, id: Id, (code, key): (u8, &[u8]), typ: MsgType, token: &[u8], num: u32, szx: u8) -> Option<Pdu> {
+    fn stored_block(&mut self, id: Id, (code, key): (u8, &[u8]), to: To, num: u32, szx: u8) -> Option<Pdu> {
         let now = now();
         let s = self.sessions.get_mut(id)?;
         let mid = s.new_mid();
@@ -427,11 +447,15 @@ impl Context {
         let szx = szx.min(o.szx);
         let data = block::block_slice(&o.body, num, szx)?;
         let opt = Block::new(num, block::more_after(o.body.len() as u64, num, szx), szx).ok()?;
-        blk::rebuild(&o.head, typ, mid, token, &[], &[(option::Q_BLOCK2, opt.to_vec())], data)
+        let mut add = vec![(option::Q_BLOCK2, opt.to_vec())];
+        if let Some(v) = to.observe {
+            add.push((option::OBSERVE, v.to_vec()));
+        }
+        blk::rebuild(&o.head, to.typ, mid, to.token, &[option::OBSERVE], &add, data)
     }
 
-    fn send_stored_block(&mut self, id: Id, res: (u8, &[u8]), typ: MsgType, token: &[u8], num: u32, szx: u8) {
-        match self.stored_block(id, res, typ, token, num, szx) {
+    fn send_stored_block(&mut self, id: Id, res: (u8, &[u8]), to: To, num: u32, szx: u8) {
+        match self.stored_block(id, res, to, num, szx) {
             Some(pdu) => {
                 if let Err(e) = self.send(id, pdu) {
                     log::debug!("Q-Block2: block {num} not sent ({e:?})");
@@ -446,7 +470,7 @@ impl Context {
         let Some(q) = self.qstate(id) else { return };
         let Some(i) = q.drips.iter().position(|d| d.token == token) else { return };
         let Some(d) = q.drips.get_mut(i) else { return };
-        let (code, key, num, szx) = (d.code, d.key.clone(), d.next, d.szx);
+        let (code, key, num, szx, observe) = (d.code, d.key.clone(), d.next, d.szx, d.observe.clone());
         d.next = d.next.saturating_add(1);
         d.touched = now();
         let count = self.stored_count(id, code, &key, szx).unwrap_or(0);
@@ -456,7 +480,8 @@ impl Context {
             }
         }
         if num < count {
-            self.send_stored_block(id, (code, &key), MsgType::Con, token, num, szx);
+            let to = To { typ: MsgType::Con, token, observe: observe.as_deref() };
+            self.send_stored_block(id, (code, &key), to, num, szx);
         }
     }
 
@@ -515,17 +540,18 @@ impl Context {
                 self.answer_error(id, req, msg::BAD_REQUEST);
                 return true;
             };
-            let Some(mut resp) = self.stored_block(id, (code, &key), MsgType::Ack, req.token(), n, szx) else { return false };
+            let to = To { typ: MsgType::Ack, token: req.token(), observe: None };
+            let Some(mut resp) = self.stored_block(id, (code, &key), to, n, szx) else { return false };
             resp.mid = req.mid;
             self.finish_request(id, req.typ, req.code, req.mid, resp);
             for (n, token) in plan {
-                self.send_stored_block(id, (code, &key), MsgType::Con, &token, n, szx);
+                self.send_stored_block(id, (code, &key), To { typ: MsgType::Con, token: &token, observe: None }, n, szx);
             }
             return true;
         }
         let mut sent = 0;
         for (n, token) in plan {
-            self.send_stored_block(id, (code, &key), MsgType::Non, &token, n, szx);
+            self.send_stored_block(id, (code, &key), To { typ: MsgType::Non, token: &token, observe: None }, n, szx);
             sent += 1;
         }
         if sent == 0 {
