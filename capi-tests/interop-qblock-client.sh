@@ -88,3 +88,20 @@ ours 40 -L 5 -b 16 -N -o "$work/got" coap://127.0.0.1:$lossy/example_data || rc=
 timeout 20 "$t434" run coap-client-openssl -o "$work/ref" coap://127.0.0.1:$lossy/example_data >/dev/null 2>&1 || rc=1
 [ -s "$work/ref" ] && cmp -s "$work/ref" "$work/got" || rc=1
 result "Q-Block2 download with 2 pieces lost, gaps asked for again" $rc
+
+# Observe with Q-Block2: the registration answer, a 100 kB notification
+# made by a PUT, and the answer to the deregistration GET each arrive
+# whole (the last one used to reach the application as its first block).
+head -c 100000 /dev/urandom > "$work/body2"
+cat "$work/body" "$work/body2" "$work/body2" > "$work/want"
+for flag in -N ""; do
+  rc=0
+  rm -f "$work/got"
+  timeout 20 "$t434" run coap-client-openssl -L 5 $flag -m put -f "$work/body" coap://127.0.0.1:$q/example_data >/dev/null 2>&1 || rc=1
+  ours 30 -L 5 $flag -s 3 -o "$work/got" coap://127.0.0.1:$q/example_data & obs=$!
+  sleep 1
+  timeout 20 "$t434" run coap-client-openssl -L 5 $flag -m put -f "$work/body2" coap://127.0.0.1:$q/example_data >/dev/null 2>&1 || rc=1
+  wait $obs || rc=1
+  cmp -s "$work/want" "$work/got" || rc=1
+  result "observe of a 100 kB ${flag:-CON} Q-Block2 body: notification and deregistration answer whole" $rc
+done

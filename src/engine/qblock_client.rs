@@ -47,7 +47,7 @@ impl Context {
         }
     }
 
-    fn plain_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
+    pub(super) fn plain_send(&mut self, id: Id, pdu: Pdu, large: Option<(Vec<u8>, u8)>) -> Result<u16, SendError> {
         self.note_non_fetch(id, &pdu);
         match large {
             Some((body, szx)) => self.send_large(id, pdu, body, szx),
