@@ -29,6 +29,7 @@ void register_error_response(void);
 void register_dtls(void);
 void register_persist(void);
 void register_mcast(void);
+void register_io(void);
 /* Needs multicast routing: run as `capi-tests mcast` (capi-tests/mcast-netns.sh). */
 void register_mcast_wire(void);
 

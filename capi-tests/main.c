@@ -118,6 +118,7 @@ int main(int argc, char **argv) {
   register_dtls();
   register_persist();
   register_mcast();
+  register_io();
 run:
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();

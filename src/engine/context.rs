@@ -39,6 +39,8 @@ pub mod multicast;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
+/// The longest a datagram waits in the outbox while a pass goes on.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_micros(200);
 /// libcoap's default idle-session timeout, in seconds.
 pub const DEFAULT_SESSION_TIMEOUT: u32 = 300;
 
@@ -217,6 +219,8 @@ pub struct Context {
     rx: Option<Box<crate::transport::udp::RecvBatch>>,
     /// Datagrams held back while batching (see [`Context::begin_batch`]).
     outbox: Vec<(Id, Vec<u8>, Option<Address>)>,
+    /// When the current batch began: the pass's start or the last flush.
+    batch_since: Option<std::time::Instant>,
     batching: bool,
     ready: Vec<usize>,
     /// Sessions freed by the engine itself (idle reaping) whose C handles
@@ -313,6 +317,7 @@ impl Context {
             timers: BinaryHeap::new(),
             rx: None,
             outbox: Vec::new(),
+            batch_since: None,
             batching: false,
             ready: Vec::with_capacity(64),
             freed: Vec::new(),
@@ -802,7 +807,7 @@ impl Context {
             if self.outbox.len() >= OUTBOX_MAX {
                 // A burst: send now, so neither memory nor latency grows with it.
                 self.end_batch();
-                self.batching = true;
+                self.begin_batch();
             }
             return Ok(());
         }
@@ -834,6 +839,7 @@ impl Context {
     /// many requests makes a few system calls instead of one per answer.
     pub fn begin_batch(&mut self) {
         self.batching = true;
+        self.batch_since = Some(std::time::Instant::now());
     }
 
     /// A socket about to close takes its collected datagrams out first
@@ -842,13 +848,31 @@ impl Context {
         if self.outbox.iter().any(|(s, _, _)| *s == sock) {
             let batching = self.batching;
             self.end_batch();
-            self.batching = batching;
+            if batching {
+                self.begin_batch();
+            }
+        }
+    }
+
+    /// Between two pieces of work in a pass: sends what was collected
+    /// when the batch has run for FLUSH_AFTER. A pass that does expensive
+    /// work per datagram (DTLS handshakes, slow handlers) must not hold
+    /// every answer to its end, or its peers sit idle while it runs; cheap
+    /// work still leaves in batches of FLUSH_AFTER's worth.
+    pub fn flush_if_stale(&mut self) {
+        if !self.batching || self.outbox.is_empty() {
+            return;
+        }
+        if self.batch_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER) {
+            self.end_batch();
+            self.begin_batch();
         }
     }
 
     /// Sends what was collected since [`Context::begin_batch`].
     pub fn end_batch(&mut self) {
         self.batching = false;
+        self.batch_since = None;
         let mut outbox = std::mem::take(&mut self.outbox);
         let mut rest = outbox.as_mut_slice();
         while let Some(((sock, _, _), _)) = rest.split_first() {
@@ -1296,6 +1320,7 @@ impl Context {
                             let ifindex = rx.ifindex.get(i).copied().unwrap_or(-1);
                             self.mcast.rx = rx.group.get(i).copied().flatten();
                             self.on_datagram(owner, from, ifindex, rx.datagram(i));
+                            self.flush_if_stale();
                         }
                     }
                     self.rx = Some(rx);

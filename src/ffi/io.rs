@@ -41,6 +41,7 @@ pub(crate) fn dispatch(ctx: *mut coap_context_t) {
         deliver(ctx, ev, &handlers);
         // SAFETY: as in next().
         let freed = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()).map(|e| {
+            e.flush_if_stale();
             let mut freed: Vec<usize> = e.finish_event(session).into_iter().collect();
             freed.extend(e.take_freed());
             (freed, e.take_freed_asyncs())
