@@ -322,6 +322,8 @@ static void on_readable(peer_t *p) {
     }
     if (!p->ssl) /* retired: what else came is not needed */
       return;
+    if (p->state != 3)
+      send_out(); /* a handshake step: the server need not wait for the next peer's */
     if (r < BATCH)
       return;
   }
