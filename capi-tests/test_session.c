@@ -269,10 +269,56 @@ static void test_handler_deletes_its_resource(void) {
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
   r = coap_get_resource_from_uri_path(server, coap_make_str_const("gone"));
   CU_ASSERT_PTR_NULL(r);
+  /* Deleting what is not there succeeds (RFC 7252 5.8.4, as libcoap);
+   * other methods find nothing. */
   responses = 0;
   coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "gone", NULL));
   CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "gone", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+}
+
+static int unknown_puts;
+static void hnd_put_unknown(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                            coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  unknown_puts++;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CREATED);
+}
+
+/* An unknown-resource handler takes only the methods it has handlers for
+ * (a GET it cannot answer is 4.04, not 4.05), and a server without a proxy
+ * resource answers a Proxy-Uri request 5.05, as libcoap does. */
+static void test_unknown_and_proxy_requests(void) {
+  coap_resource_t *u = coap_resource_unknown_init(hnd_put_unknown);
+  coap_add_resource(server, u);
+  unknown_puts = 0;
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "nowhere", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, "nowhere", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CREATED);
+  CU_ASSERT_EQUAL(unknown_puts, 1);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "nowhere", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
+  coap_delete_resource(server, u);
+
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, session);
+  const char *uri = "coap://elsewhere.example/x";
+  coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(uri), (const uint8_t *)uri);
+  responses = 0;
+  coap_send(session, pdu);
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
+  CU_ASSERT_STRING_EQUAL(last_body, "Proxying Not Supported");
 }
 
 static void test_ping_pong(void) {
@@ -750,6 +796,7 @@ static void test_bad_handles(void) {
 
 void register_session(void) {
   static const capi_test_t tests[] = {
+      {"unknown-resource methods, DELETE of nothing, Proxy-Uri without a proxy", test_unknown_and_proxy_requests},
       {"GET with a piggybacked response", test_get_piggybacked},
       {"NON request with a query", test_non_and_query},
       {"4.04, 4.05 and 4.02 from the library", test_error_responses},

@@ -1565,16 +1565,28 @@ impl Context {
         let path = request_path(&req);
         let proxied = req.option(option::PROXY_URI).is_some() || req.option(option::PROXY_SCHEME).is_some();
         let found = if proxied {
-            self.resources.proxy.map_or(Found::NotFound, Found::Resource)
+            match self.resources.proxy {
+                Some(rid) => Found::Resource(rid),
+                // RFC 7252 §5.7.2: a server that is no forward-proxy says so.
+                None => return self.answer_error(id, &req, msg::PROXYING_NOT_SUPPORTED),
+            }
         } else {
             match self.resources.find(&path) {
-                Found::NotFound => self.resources.unknown.map_or(Found::NotFound, Found::Resource),
+                // The unknown-resource handler takes only the methods it
+                // has a handler for; the rest is answered as if it were not
+                // there.
+                Found::NotFound => match self.resources.unknown {
+                    Some(rid) if self.resources.get(rid).is_some_and(|r| r.handler(req.code).is_some()) => Found::Resource(rid),
+                    _ => Found::NotFound,
+                },
                 f => f,
             }
         };
         match found {
             Found::WellKnown if req.code == msg::GET => self.answer_well_known(id, &req),
             Found::WellKnown => self.answer_error(id, &req, msg::code(4, 5)),
+            // RFC 7252 §5.8.4: deleting what is not there succeeds.
+            Found::NotFound if req.code == msg::DELETE => self.answer_error(id, &req, msg::DELETED),
             Found::NotFound => self.answer_error(id, &req, msg::NOT_FOUND),
             Found::Resource(rid) => {
                 let handler = self.resources.get(rid).and_then(|r| r.handler(req.code));
@@ -1892,6 +1904,8 @@ pub fn response_phrase(code: u8) -> &'static str {
         c if c == msg::NOT_FOUND => "Not Found",
         c if c == msg::code(4, 5) => "Method Not Allowed",
         c if c == msg::BAD_REQUEST => "Bad Request",
+        c if c == msg::DELETED => "Deleted",
+        c if c == msg::PROXYING_NOT_SUPPORTED => "Proxying Not Supported",
         _ => "",
     }
 }
