@@ -30,6 +30,7 @@ void register_dtls(void);
 void register_persist(void);
 void register_mcast(void);
 void register_io(void);
+void register_wellknown(void);
 /* Needs multicast routing: run as `capi-tests mcast` (capi-tests/mcast-netns.sh). */
 void register_mcast_wire(void);
 

@@ -119,6 +119,7 @@ int main(int argc, char **argv) {
   register_persist();
   register_mcast();
   register_io();
+  register_wellknown();
 run:
   CU_basic_set_mode(CU_BRM_NORMAL);
   CU_basic_run_tests();

@@ -19,6 +19,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
 use super::address::Address;
+use super::block as blk;
+use crate::proto::block::{self, Block};
 use std::time::Duration;
 
 #[path = "blockwise.rs"]
@@ -39,6 +41,9 @@ pub mod multicast;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
+/// Room kept in a /.well-known/core answer for its header, ETag,
+/// Content-Format, Size2 and Block2 options and the payload marker.
+const WELL_KNOWN_OVERHEAD: usize = 24;
 /// The longest a datagram waits in the outbox while a pass goes on.
 const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_micros(200);
 /// libcoap's default idle-session timeout, in seconds.
@@ -1691,20 +1696,71 @@ impl Context {
         self.finish_request(id, req.typ, req.code, req.mid, resp);
     }
 
+    /// GET /.well-known/core (RFC 6690), as libcoap answers it: a filter
+    /// that matches nothing gets a bare 2.05; a body larger than the PDU,
+    /// or a Block2 request, goes block-wise (ETag, Size2; further blocks
+    /// from a kept copy) under COAP_BLOCK_USE_LIBCOAP and is cut to fit
+    /// otherwise.
     fn answer_well_known(&mut self, id: Id, req: &Pdu) {
+        if let Some(resp) = self.serve_block2(id, req) {
+            return self.finish_request(id, req.typ, req.code, req.mid, resp);
+        }
         let query: Vec<u8> =
             req.options().map_while(Result::ok).find(|o| o.number == option::URI_QUERY).map(|o| o.value.to_vec()).unwrap_or_default();
-        let body = self.resources.well_known(&query);
+        let mut body = self.resources.well_known(&query);
         let mut resp = self.response_skeleton(id, req);
-        if body.is_empty() && !query.is_empty() {
-            // RFC 6690 §4.1: a filter that matches nothing gets 4.04.
-            return self.answer_error(id, req, msg::NOT_FOUND);
-        }
         resp.code = msg::CONTENT;
+        if body.is_empty() {
+            return self.finish_request(id, req.typ, req.code, req.mid, resp);
+        }
+        const LINK_FORMAT: &[u8] = &[40];
+        // Header, token, the options below and the payload marker.
+        let max = self.sessions.get(id).map_or(0, |s| s.max_pdu_size());
+        let room = max.saturating_sub(resp.used_size() + WELL_KNOWN_OVERHEAD);
+        let asked = match blk::block_of(req, option::BLOCK2) {
+            Some(Ok(b)) => Some(b),
+            _ => None,
+        };
+        let fits = match asked {
+            None => body.len() <= room,
+            Some(b) => b.num == 0 && body.len() <= b.size().min(room),
+        };
+        if !fits && self.cfg.block_mode & super::block::USE_LIBCOAP == 0 {
+            log::warn!(".well-known/core: {} bytes cut to the {room} that fit one PDU", body.len());
+            body.truncate(room);
+        }
         let _ = resp.set_max_size(0);
-        let _ = resp.add_option(option::CONTENT_FORMAT, &[40]);
-        let _ = resp.add_payload(&body);
-        self.finish_request(id, req.typ, req.code, req.mid, resp);
+        if fits || self.cfg.block_mode & super::block::USE_LIBCOAP == 0 {
+            let _ = resp.add_option(option::CONTENT_FORMAT, LINK_FORMAT);
+            let _ = resp.add_payload(&body);
+            return self.finish_request(id, req.typ, req.code, req.mid, resp);
+        }
+        let Some(mut szx) = block::szx_for_size(room.min(1024)) else {
+            return self.answer_error(id, req, msg::INTERNAL_ERROR);
+        };
+        if let Some(b) = asked {
+            szx = szx.min(b.szx);
+        }
+        let num = asked.map_or(0, |b| b.num);
+        let Some(slice) = block::block_slice(&body, num, szx).map(<[u8]>::to_vec) else {
+            return self.answer_error(id, req, msg::BAD_OPTION);
+        };
+        let etag = blk::encode_uint(self.next_etag());
+        let more = block::more_after(body.len() as u64, num, szx);
+        let built = (|| {
+            resp.add_option(option::ETAG, &etag).ok()?;
+            resp.add_option(option::CONTENT_FORMAT, LINK_FORMAT).ok()?;
+            resp.add_option(option::SIZE2, &blk::encode_uint(body.len() as u64)).ok()?;
+            let head = resp.clone();
+            resp.add_option(option::BLOCK2, &Block::new(num, more, szx).ok()?.to_vec()).ok()?;
+            resp.add_payload(&slice).ok()?;
+            Some(head)
+        })();
+        let Some(head) = built else { return self.answer_error(id, req, msg::INTERNAL_ERROR) };
+        if block::block_count(body.len() as u64, szx) > 1 {
+            self.store_large_response(id, req.code, blk::resource_key(req), head, body, szx);
+        }
+        self.finish_request(id, req.typ, req.code, req.mid, resp)
     }
 
     // ------------------------------------------------------------- timers

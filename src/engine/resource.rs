@@ -96,6 +96,9 @@ pub const WELL_KNOWN: &[u8] = b".well-known/core";
 pub struct Resources {
     all: Slab<Resource>,
     by_path: HashMap<Vec<u8>, Id>,
+    /// Path resources in the order they were added: /.well-known/core
+    /// lists them so, as libcoap does.
+    order: Vec<Id>,
     /// Wildcard resources, longest prefix first.
     wildcards: Vec<(Vec<u8>, Id)>,
     pub unknown: Option<Id>,
@@ -115,12 +118,14 @@ impl Resources {
         let id = self.all.insert(r);
         match kind {
             Kind::Path if wild => {
+                self.order.push(id);
                 let prefix = path[..path.len() - 1].to_vec();
                 self.wildcards.push((prefix, id));
                 self.wildcards.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
                 self.by_path.insert(path, id);
             }
             Kind::Path => {
+                self.order.push(id);
                 self.by_path.insert(path, id);
             }
             Kind::Unknown => self.unknown = Some(id),
@@ -133,6 +138,7 @@ impl Resources {
         let r = self.all.remove(id)?;
         match r.kind {
             Kind::Path => {
+                self.order.retain(|&o| o != id);
                 self.by_path.remove(&r.path);
                 self.wildcards.retain(|(_, w)| *w != id);
             }
@@ -183,10 +189,8 @@ impl Resources {
     /// The /.well-known/core document, filtered by the request's query.
     pub fn well_known(&self, query: &[u8]) -> Vec<u8> {
         let filter = if query.is_empty() { None } else { link::Filter::parse(query) };
-        let mut rs: Vec<&Resource> = self.all.iter().map(|(_, r)| r).filter(|r| r.kind == Kind::Path).collect();
-        rs.sort_by(|a, b| a.path.cmp(&b.path));
         let mut out = Vec::new();
-        for r in rs {
+        for r in self.order.iter().filter_map(|&id| self.all.get(id)) {
             r.with_link(|l| {
                 if filter.as_ref().map_or(true, |f| f.matches(l)) {
                     if !out.is_empty() {
@@ -256,8 +260,11 @@ mod tests {
         let mut t = Resources::default();
         t.add(r);
         t.add(res(""));
-        assert_eq!(t.well_known(b""), b"</>,</time>;ct=0;rt=\"ticks\";obs".to_vec());
+        // In the order added, as libcoap lists them; replaced paths move last.
+        assert_eq!(t.well_known(b""), b"</time>;ct=0;rt=\"ticks\";obs,</>".to_vec());
         assert_eq!(t.well_known(b"rt=ticks"), b"</time>;ct=0;rt=\"ticks\";obs".to_vec());
+        t.add(res("time"));
+        assert_eq!(t.well_known(b""), b"</>,</time>".to_vec());
     }
 
     #[test]
