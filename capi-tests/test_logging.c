@@ -137,6 +137,54 @@ static void test_default_sink_format(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, " CRIT to stderr\n"));
 }
 
+/* A NON GET to a loopback port nobody reads: the library dumps the PDU
+ * it sends at debug level. */
+static void emit_send(void) {
+  coap_address_t a;
+  coap_context_t *ctx = coap_new_context(NULL);
+  capi_loopback(&a, 9);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"dump");
+  coap_set_log_level(COAP_LOG_DEBUG);
+  coap_send(s, pdu);
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_session_release(s);
+  coap_free_context(ctx);
+}
+
+static int dumps_to_handler;
+static void count_dumps(coap_log_t level, const char *message) {
+  (void)level;
+  if (strstr(message, "v:1 t:NON c:GET"))
+    dumps_to_handler++;
+}
+
+/* The line of `out` holding `needle`, if that line starts with it. */
+static int line_starts_with(const char *out, const char *needle) {
+  const char *hit = strstr(out, needle);
+  return hit && (hit == out || hit[-1] == '\n');
+}
+
+/* The library's own PDU dumps go where coap_show_pdu() output goes: bare
+ * lines on stdout by default (as libcoap's coap-client -v 7 shows them),
+ * through coap_log and its handler after coap_set_show_pdu_output(0). */
+static void test_pdu_dumps_follow_show_pdu_output(void) {
+  char out[1024];
+  dumps_to_handler = 0;
+  coap_set_log_handler(count_dumps);
+  read_stream(stdout, STDOUT_FILENO, emit_send, out, sizeof(out));
+  CU_ASSERT(line_starts_with(out, "v:1 t:NON c:GET "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "Uri-Path:dump ]\n"));
+  CU_ASSERT_EQUAL(dumps_to_handler, 0);
+  coap_set_show_pdu_output(0);
+  read_stream(stdout, STDOUT_FILENO, emit_send, out, sizeof(out));
+  coap_set_show_pdu_output(1);
+  CU_ASSERT_PTR_NULL(strstr(out, "v:1 t:NON"));
+  CU_ASSERT_EQUAL(dumps_to_handler, 1);
+  coap_set_log_handler(NULL);
+}
+
 static void test_package_strings(void) {
   CU_ASSERT_STRING_EQUAL(coap_package_name(), "libcoap");
   CU_ASSERT_STRING_EQUAL(coap_package_version(), "4.3.3");
@@ -157,6 +205,7 @@ void register_logging(void) {
       {"NULL format, long message", test_null_format_and_long_message},
       {"handler may log and set levels", test_handler_may_log},
       {"default sink format", test_default_sink_format},
+      {"the library's PDU dumps follow coap_set_show_pdu_output()", test_pdu_dumps_follow_show_pdu_output},
       {"package strings", test_package_strings},
       {NULL, NULL}};
   capi_add_suite("logging", tests);

@@ -285,14 +285,19 @@ pub fn lose_next() -> bool {
     u32::from(super::prng::jitter()) % 1000 < l.per_mille
 }
 
-/// Every PDU sent or received, at debug level, as libcoap logs them.
+/// Every PDU sent or received, at debug level, as libcoap logs them: the
+/// target tells the log sink these are coap_show_pdu() lines, which go
+/// out unprefixed unless coap_set_show_pdu_output(0) was called.
 fn show(pdu: &Pdu) {
-    if log::log_enabled!(log::Level::Debug) {
+    if log::log_enabled!(target: SHOW_PDU_TARGET, log::Level::Debug) {
         for line in crate::proto::show::pdu_lines(pdu) {
-            log::debug!("{}", String::from_utf8_lossy(&line).trim_end());
+            log::debug!(target: SHOW_PDU_TARGET, "{}", String::from_utf8_lossy(&line).trim_end());
         }
     }
 }
+
+/// The `log` target of the PDU dumps above.
+pub const SHOW_PDU_TARGET: &str = "coap::show_pdu";
 
 pub(super) fn now() -> u64 {
     clock::ticks()

@@ -116,7 +116,15 @@ impl log::Log for Bridge {
         enabled(coap_level(meta))
     }
     fn log(&self, record: &log::Record<'_>) {
-        emit(coap_level(record.metadata()), *record.args());
+        let lvl = coap_level(record.metadata());
+        if record.target() == crate::engine::context::SHOW_PDU_TARGET && show_pdu_uses_fprintf() && enabled(lvl) {
+            // As coap_show_pdu(): the bare line on stdout, no timestamp.
+            let line = format!("{}\n", record.args());
+            // SAFETY: `line` is a live buffer of `line.len()` bytes.
+            unsafe { rs_coap_log_write(0, line.as_ptr().cast(), line.len()) };
+            return;
+        }
+        emit(lvl, *record.args());
     }
     fn flush(&self) {}
 }
