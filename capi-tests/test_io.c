@@ -64,9 +64,83 @@ static void test_slow_handlers_do_not_hold_earlier_answers(void) {
   coap_free_context(ctx);
 }
 
+static int client_responses;
+static coap_response_t count_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                      const coap_mid_t mid) {
+  (void)s, (void)sent, (void)received, (void)mid;
+  client_responses++;
+  return COAP_RESPONSE_OK;
+}
+
+/* A datagram from the raw peer, waiting up to a second for it. */
+static ssize_t peer_recv(uint8_t *buf, size_t len, coap_context_t *ctx) {
+  for (int i = 0; i < 100; i++) {
+    ssize_t n = recv(peer, buf, len, MSG_DONTWAIT);
+    if (n > 0)
+      return n;
+    coap_io_process(ctx, 10);
+  }
+  return -1;
+}
+
+/* RFC 7252 5.4.1, as libcoap does: a response carrying a critical option
+ * the client does not know is rejected: a piggybacked one is dropped (its
+ * request counts as acknowledged), a CON one gets RST, a NON one nothing. */
+static void test_unknown_critical_option_in_response(void) {
+  struct sockaddr_in me, from;
+  socklen_t flen = sizeof(from);
+  coap_address_t a;
+  uint8_t buf[256];
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&me, 0, sizeof(me));
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
+  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
+  capi_loopback(&a, ntohs(me.sin_port));
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_register_response_handler(ctx, count_response);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  uint8_t tok = 0x7e;
+  coap_add_token(pdu, 1, &tok);
+  client_responses = 0;
+  coap_send(s, pdu);
+  flen = sizeof(from);
+  ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+  CU_ASSERT_FATAL(n >= 5);
+  /* ACK 2.05, same MID and token, option 2049 (critical, unknown). */
+  uint8_t ack[] = {0x61, 0x45, buf[2], buf[3], 0x7e, 0xe0, 0x06, 0xf4, 'x'};
+  sendto(peer, ack, sizeof(ack), 0, (struct sockaddr *)&from, flen);
+  for (int i = 0; i < 5; i++)
+    coap_io_process(ctx, 10);
+  CU_ASSERT_EQUAL(client_responses, 0);
+  CU_ASSERT_EQUAL(recv(peer, buf, sizeof(buf), MSG_DONTWAIT), -1); /* acknowledged: no resend */
+  /* CON 2.05 with the same option: RST with its message id. */
+  uint8_t con[] = {0x41, 0x45, 0x12, 0x34, 0x7e, 0xe0, 0x06, 0xf4, 'x'};
+  sendto(peer, con, sizeof(con), 0, (struct sockaddr *)&from, flen);
+  n = peer_recv(buf, sizeof(buf), ctx);
+  CU_ASSERT_EQUAL(n, 4);
+  CU_ASSERT(n == 4 && buf[0] == 0x70 && buf[1] == 0 && buf[2] == 0x12 && buf[3] == 0x34);
+  /* NON with it: nothing at all; then a clean CON 2.05 is delivered. */
+  uint8_t non[] = {0x51, 0x45, 0x12, 0x35, 0x7e, 0xe0, 0x06, 0xf4, 'x'};
+  sendto(peer, non, sizeof(non), 0, (struct sockaddr *)&from, flen);
+  uint8_t good[] = {0x41, 0x45, 0x12, 0x36, 0x7e, 0xff, 'o', 'k'};
+  sendto(peer, good, sizeof(good), 0, (struct sockaddr *)&from, flen);
+  n = peer_recv(buf, sizeof(buf), ctx); /* the ACK of the good one */
+  CU_ASSERT(n == 4 && buf[0] == 0x60 && buf[2] == 0x12 && buf[3] == 0x36);
+  CU_ASSERT_EQUAL(client_responses, 1);
+  coap_session_release(s);
+  coap_free_context(ctx);
+  close(peer);
+  peer = -1;
+}
+
 void register_io(void) {
   static const capi_test_t tests[] = {
       {"a slow handler does not hold the answers made before it", test_slow_handlers_do_not_hold_earlier_answers},
+      {"a response with an unknown critical option is rejected", test_unknown_critical_option_in_response},
       {NULL, NULL}};
   capi_add_suite("io", tests);
 }

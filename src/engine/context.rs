@@ -1468,6 +1468,9 @@ impl Context {
             self.q_acked(id, &p.token);
             return; // a separate response follows
         }
+        if self.rejects_response(id, &pdu) {
+            return; // acknowledged, but not an answer the application sees
+        }
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
         if let Some(s) = self.sessions.get_mut(id) {
             let f = s.flight_mut();
@@ -1499,6 +1502,9 @@ impl Context {
     }
 
     fn on_response(&mut self, id: Id, pdu: Pdu) {
+        if self.rejects_response(id, &pdu) {
+            return;
+        }
         if self.q_owns(id, pdu.token()) {
             // A further piece or answer of a Q-Block transfer: its token
             // is not an open request any more.
@@ -1642,12 +1648,35 @@ impl Context {
     /// exactly as in a libcoap built without them: Q-Block ones are
     /// echoed, an OSCORE request gets a bare 4.02. True when the request
     /// was answered.
-    fn reject_unknown_critical(&mut self, id: Id, req: &Pdu) -> bool {
-        let qblock = self.qblock_on();
-        let unknown = |n: u16| {
-            ((n == option::Q_BLOCK1 || n == option::Q_BLOCK2) && !qblock)
-                || (option::check(n, 0) == OptCheck::Unknown && !self.cfg.registered_options.contains(&n))
+    /// An option this context does not know (nor was told of with
+    /// coap_register_option()).
+    fn unknown_option(&self, n: u16) -> bool {
+        if self.cfg.registered_options.contains(&n) {
+            return false;
+        }
+        // Q-Block options are known only to a context that speaks Q-Block.
+        if n == option::Q_BLOCK1 || n == option::Q_BLOCK2 {
+            return !self.qblock_on();
+        }
+        option::check(n, 0) == OptCheck::Unknown
+    }
+
+    /// RFC 7252 5.4.1: a response with an unrecognized critical option is
+    /// rejected (RST for a CON one, silence otherwise), as libcoap does.
+    fn rejects_response(&mut self, id: Id, pdu: &Pdu) -> bool {
+        let Some(n) = pdu.options().map_while(Result::ok).map(|o| o.number).find(|&n| option::is_critical(n) && self.unknown_option(n))
+        else {
+            return false;
         };
+        log::debug!("response with unknown critical option {n}: rejected");
+        if pdu.typ == MsgType::Con {
+            self.send_empty(id, MsgType::Rst, pdu.mid);
+        }
+        true
+    }
+
+    fn reject_unknown_critical(&mut self, id: Id, req: &Pdu) -> bool {
+        let unknown = |n: u16| self.unknown_option(n);
         let mut oscore = false;
         let mut echo: Vec<(u16, Vec<u8>)> = Vec::new();
         for o in req.options().map_while(Result::ok) {
