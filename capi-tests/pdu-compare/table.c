@@ -380,6 +380,19 @@ static coap_pdu_t *build(int i, int *skip) {
     }
     return p;
   }
+  case 37: /* a request naming a proxy gets Hop-Limit 16 unless it has one */
+    p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 37, 200);
+    opt(p, COAP_OPTION_PROXY_URI, "coap://other/x", 14);
+    return p;
+  case 38:
+    p = coap_pdu_init(COAP_MESSAGE_NON, COAP_REQUEST_CODE_PUT, 38, 200);
+    opt(p, COAP_OPTION_URI_HOST, "other", 5);
+    opt(p, COAP_OPTION_PROXY_SCHEME, "coap", 4);
+    return p;
+  case 39: /* not in a response */
+    p = coap_pdu_init(COAP_MESSAGE_ACK, COAP_RESPONSE_CODE(205), 39, 200);
+    opt(p, COAP_OPTION_PROXY_URI, "coap://other/x", 14);
+    return p;
   default:
     return NULL;
   }

@@ -5,7 +5,7 @@ use crate::engine::pdu::PduObj;
 use crate::ffi::boundary::guard;
 use crate::ffi::handle::{Handle, LocalHot, Pool};
 use crate::ffi::types::*;
-use crate::proto::msg::{Framing, MsgType, TOKEN_EXT_MAX};
+use crate::proto::msg::{self, Framing, MsgType, TOKEN_EXT_MAX};
 use crate::proto::option::{self, OptFilter};
 use crate::proto::pdu::PduError;
 use crate::proto::wire;
@@ -175,6 +175,15 @@ pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]
     if let Some(def) = option::lookup(number) {
         if value.len() > usize::from(def.max_len) {
             log::warn!("{func}: {} option value of {} bytes exceeds its {} byte maximum", def.name, value.len(), def.max_len);
+            return 0;
+        }
+    }
+    // As libcoap: a request naming a proxy carries Hop-Limit (RFC 8768),
+    // 16 unless the application set one.
+    let proxied = number == option::PROXY_URI || number == option::PROXY_SCHEME;
+    if proxied && msg::code_class(obj.pdu.code) == 0 && obj.pdu.code != msg::EMPTY && obj.pdu.option(option::HOP_LIMIT).is_none() {
+        if let Err(e) = obj.pdu.add_option(option::HOP_LIMIT, &[16]) {
+            log_pdu_error(func, e);
             return 0;
         }
     }
