@@ -36,11 +36,30 @@ fn version() -> &'static coap_tls_version_t {
 
 fn version_text() -> String {
     let v = version();
-    format!("TLS Library: OpenSSL - runtime 0x{:x}, libcoap built for 0x{:x}", v.version, v.built_version)
+    format!("TLS Library: OpenSSL - runtime {}, libcoap built for {}", openssl_dotted(v.version), openssl_dotted(v.built_version))
+}
+
+/// An OpenSSL version number as libcoap prints it, which reads every
+/// OpenSSL number with the 1.x layout (0xMNNFFPPS): major, minor and fix
+/// nibbles, a patch letter and a status ("-dev" for 0, "" for 0xf,
+/// "-betaN" otherwise). OpenSSL 3.0.19 (0x30000130) comes out as
+/// "3.0.0s-dev", as from Debian's libcoap; scripts match on that text.
+fn openssl_dotted(v: u64) -> String {
+    let status = match v & 0xf {
+        0 => "-dev".to_string(),
+        0xf => String::new(),
+        n => format!("-beta{n}"),
+    };
+    let patch = (v >> 4) & 0xff;
+    let letter = match u8::try_from(patch) {
+        Ok(p) if p > 0 => char::from(b'a'.wrapping_add(p - 1)).to_string(),
+        _ => String::new(),
+    };
+    format!("{}.{}.{}{letter}{status}", v >> 28, (v >> 20) & 0xff, (v >> 12) & 0xff)
 }
 
 fn support_text() -> String {
-    format!("(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK support)\n({})", openssl::version::version())
+    "(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK support)\n(No OSCORE)\n(No WebSockets)".to_string()
 }
 
 /// DTLS 1.2 over UDP through OpenSSL is built.
