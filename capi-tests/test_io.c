@@ -1,6 +1,8 @@
 /* coap_io(3) behaviour seen from the wire: answers made in one I/O pass. */
 #include "capi.h"
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -137,10 +139,39 @@ static void test_unknown_critical_option_in_response(void) {
   peer = -1;
 }
 
+static char endpoint_line[256];
+static void keep_endpoint_line(coap_log_t level, const char *message) {
+  if (level == COAP_LOG_DEBUG && strstr(message, "endpoint"))
+    snprintf(endpoint_line, sizeof(endpoint_line), "%s", message);
+}
+
+/* libcoap's debug line for a new endpoint, which scripts wait for before
+ * they start clients, and strerror()'s bare text from
+ * coap_socket_strerror() (programs print it with errno after it). */
+static void test_endpoint_line_and_strerror(void) {
+  coap_address_t a;
+  char want[64];
+  uint16_t port = (uint16_t)(20000 + (getpid() + 67) % 20000);
+  capi_loopback(&a, port);
+  coap_context_t *ctx = coap_new_context(NULL);
+  endpoint_line[0] = '\0';
+  coap_set_log_handler(keep_endpoint_line);
+  coap_set_log_level(COAP_LOG_DEBUG);
+  CU_ASSERT_PTR_NOT_NULL(coap_new_endpoint(ctx, &a, COAP_PROTO_UDP));
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_set_log_handler(NULL);
+  snprintf(want, sizeof(want), "created UDP  endpoint 127.0.0.1:%u\n", port);
+  CU_ASSERT_STRING_EQUAL(endpoint_line, want);
+  coap_free_context(ctx);
+  errno = EINTR;
+  CU_ASSERT_STRING_EQUAL(coap_socket_strerror(), strerror(EINTR));
+}
+
 void register_io(void) {
   static const capi_test_t tests[] = {
       {"a slow handler does not hold the answers made before it", test_slow_handlers_do_not_hold_earlier_answers},
       {"a response with an unknown critical option is rejected", test_unknown_critical_option_in_response},
+      {"the endpoint debug line and coap_socket_strerror() as libcoap's", test_endpoint_line_and_strerror},
       {NULL, NULL}};
   capi_add_suite("io", tests);
 }

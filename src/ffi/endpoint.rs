@@ -79,6 +79,11 @@ pub unsafe extern "C" fn coap_new_endpoint(context: *mut coap_context_t, listen_
         let made = if dtls { engine.new_dtls_endpoint(sa) } else { engine.new_endpoint(sa) };
         match made {
             Ok(id) => {
+                // libcoap's line, which scripts wait for before they start
+                // their clients ("created DTLS endpoint [::]:5684").
+                if let Some(local) = engine.endpoint(id).map(|e| e.local) {
+                    log::debug!("created {} endpoint {local}", if dtls { "DTLS" } else { "UDP " });
+                }
                 let h = new_cell(context, id);
                 if let Some(ep) = engine.endpoint_mut(id) {
                     ep.handle = h as usize;

@@ -279,8 +279,12 @@ pub unsafe extern "C" fn coap_io_do_epoll(ctx: *mut coap_context_t, _events: *mu
 #[no_mangle]
 pub unsafe extern "C" fn coap_socket_strerror() -> *const c_char {
     guard("coap_socket_strerror", || {
-        let err = std::io::Error::last_os_error();
-        crate::ffi::endpoint::describe(err.to_string())
+        // strerror()'s text alone, as libcoap returns it.
+        let mut text = std::io::Error::last_os_error().to_string();
+        if let Some(i) = text.rfind(" (os error ") {
+            text.truncate(i);
+        }
+        crate::ffi::endpoint::describe(text)
     })
 }
 
