@@ -215,6 +215,45 @@ static void test_psk_get(void) {
   free_contexts();
 }
 
+static int saw_accept_step, saw_connect_step, saw_close_write;
+static void dtls_lines(coap_log_t level, const char *message) {
+  if (level == COAP_LOG_DEBUG && strstr(message, ": SSL_accept:SSLv3/TLS write server hello"))
+    saw_accept_step++;
+  if (level == COAP_LOG_DEBUG && strstr(message, ": SSL_connect:SSLv3/TLS write client hello"))
+    saw_connect_step++;
+  if (level == COAP_LOG_INFO && strstr(message, ": SSL3 alert write:warning:close notify"))
+    saw_close_write++;
+}
+
+/* libcoap's debug lines for each handshake step and each alert (test
+ * harnesses wait for "write certificate request" and the like), and a
+ * close_notify answered with one: both sides write one here. */
+static void test_handshake_log_lines(void) {
+  uint16_t p;
+  new_contexts();
+  CU_ASSERT_EQUAL(coap_context_set_psk(server, "hint", (const uint8_t *)"secret", 6), 1);
+  p = start_server();
+  saw_accept_step = saw_connect_step = saw_close_write = 0;
+  coap_set_log_handler(dtls_lines);
+  coap_set_log_level(COAP_LOG_DEBUG);
+  session = psk_client(p, "client", "secret");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  CU_ASSERT(get_hello(session, 5000));
+  coap_session_release(session);
+  session = NULL;
+  CU_ASSERT(pump(&s_closed, 1));
+  for (int i = 0; i < 5; i++) {
+    coap_io_process(server, COAP_IO_NO_WAIT);
+    coap_io_process(client, 10);
+  }
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_set_log_handler(NULL);
+  CU_ASSERT(saw_accept_step >= 1);
+  CU_ASSERT(saw_connect_step >= 1);
+  CU_ASSERT_EQUAL(saw_close_write, 2);
+  free_contexts();
+}
+
 static void test_psk2_callbacks_and_reentry(void) {
   coap_dtls_spsk_t setup;
   uint16_t p;
@@ -594,6 +633,7 @@ static void test_pki(void) {
 void register_dtls(void) {
   static const capi_test_t tests[] = {
       {"PSK handshake, GET, SSL*, psk getters, close", test_psk_get},
+      {"libcoap's handshake-step and alert log lines; close_notify answered", test_handshake_log_lines},
       {"PSK id call-back, re-entry refused, rejected identity", test_psk2_callbacks_and_reentry},
       {"client hint call-back picks identity and key", test_client_hint_callback},
       {"server SNI call-back picks hint and key", test_server_sni_callback},

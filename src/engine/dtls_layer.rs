@@ -235,6 +235,9 @@ impl Context {
         let tag = self.dtls_handle(id);
         let Some(s) = self.sessions.get(id) else { return Err(DtlsError::log("session is gone", None)) };
         let (route, remote, mtu) = (s.route, s.remote, s.mtu);
+        if let Some(local) = self.local_addr(id) {
+            ctx.set_label(format!("{local} <-> {remote} DTLS"));
+        }
         let (conn, flight) = DtlsConn::client(&ctx, mtu.max(256), tag)?;
         let deadline = super::now() + self.dtls.handshake_timeout_ms;
         if let Some(s) = self.sessions.get_mut(id) {
@@ -387,6 +390,7 @@ impl Context {
                 let sid = self.server_session(ep, from);
                 let tag = self.dtls_handle(sid);
                 conn.set_tag(tag);
+                conn.set_label(format!("{local} <-> {from} DTLS"));
                 let deadline = super::now() + self.dtls.handshake_timeout_ms;
                 let Some(s) = self.sessions.get_mut(sid) else { return };
                 if conn.set_mtu(s.mtu.max(256)).is_err() {

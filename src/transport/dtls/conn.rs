@@ -207,6 +207,10 @@ impl DtlsConn {
                     Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE) => break,
                     Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
                         log::debug!("DTLS: peer sent close_notify");
+                        // Answered with ours (RFC 5246 7.2.1), as libcoap does.
+                        if let Err(e) = self.stream.shutdown() {
+                            log::debug!("DTLS: SSL_shutdown after close_notify: {e}");
+                        }
                         self.state = State::Closed;
                         events.push(DtlsEvent::Closed);
                         break;
@@ -338,6 +342,13 @@ impl DtlsConn {
     /// The value handed to callbacks for this connection.
     pub fn tag(&self) -> u64 {
         self.data().map_or(0, |d| d.tag)
+    }
+
+    /// How this connection's log lines name it.
+    pub fn set_label(&mut self, label: String) {
+        if let Some(d) = self.data_mut() {
+            d.label = label;
+        }
     }
 
     pub fn set_tag(&mut self, tag: u64) {

@@ -51,6 +51,8 @@ pub struct DtlsContext {
     /// How many `SSL` objects this context has created (tests prove that a
     /// flood of cookie-less ClientHellos creates none).
     ssl_created: std::cell::Cell<usize>,
+    /// Client: how log lines name the connections made from here.
+    label: String,
 }
 
 impl std::fmt::Debug for DtlsContext {
@@ -79,6 +81,19 @@ unsafe extern "C" fn info_callback(ssl: *const openssl_sys::SSL, where_: std::ff
         // slot holds our ConnData, which nothing else borrows during the call.
         let ssl = unsafe { sys::ssl_ref_mut(ssl.cast_mut()) };
         let renegotiating = where_ & sys::SSL_CB_HANDSHAKE_START != 0 && ssl.is_init_finished();
+        if where_ & sys::SSL_CB_LOOP != 0 && log::log_enabled!(log::Level::Debug) {
+            // As libcoap logs each handshake step: "SSL_accept:SSLv3/TLS
+            // write certificate request"; test harnesses wait for these.
+            let role = if where_ & sys::SSL_ST_CONNECT != 0 {
+                "SSL_connect"
+            } else if where_ & sys::SSL_ST_ACCEPT != 0 {
+                "SSL_accept"
+            } else {
+                "undefined"
+            };
+            let label = ssl.ex_data(idx).map_or("DTLS", |d| if d.label.is_empty() { "DTLS" } else { d.label.as_str() });
+            log::debug!("*  {label}: {role}:{}", ssl.state_string_long());
+        }
         let alert = if where_ & sys::SSL_CB_ALERT != 0 {
             // SAFETY: returns a pointer to a static string (or NULL), checked.
             let desc = unsafe {
@@ -90,7 +105,20 @@ unsafe extern "C" fn info_callback(ssl: *const openssl_sys::SSL, where_: std::ff
                 }
             };
             let dir = if where_ & sys::SSL_CB_READ != 0 { "received" } else { "sent" };
-            Some(((ret >> 8) == sys::SSL3_AL_FATAL, ret & 0xff, format!("{dir} alert: {desc}")))
+            let fatal = (ret >> 8) == sys::SSL3_AL_FATAL;
+            // libcoap's line: "SSL3 alert read:warning:close notify".
+            let label = ssl.ex_data(idx).map_or("DTLS", |d| if d.label.is_empty() { "DTLS" } else { d.label.as_str() });
+            let line = format!(
+                "*  {label}: SSL3 alert {}:{}:{desc}",
+                if where_ & sys::SSL_CB_READ != 0 { "read" } else { "write" },
+                if fatal { "fatal" } else { "warning" }
+            );
+            if fatal {
+                log::warn!("{line}");
+            } else {
+                log::info!("{line}");
+            }
+            Some((fatal, ret & 0xff, format!("{dir} alert: {desc}")))
         } else {
             None
         };
@@ -104,10 +132,7 @@ unsafe extern "C" fn info_callback(ssl: *const openssl_sys::SSL, where_: std::ff
                 data.renegotiate = true;
             }
             if fatal && code != sys::SSL3_AD_CLOSE_NOTIFY {
-                log::info!("DTLS: {text}");
                 data.alert.get_or_insert(text);
-            } else {
-                log::debug!("DTLS: {text}");
             }
         }
     })
@@ -352,6 +377,7 @@ impl DtlsContext {
             listener: None,
             bio_addr: std::ptr::null_mut(),
             ssl_created: std::cell::Cell::new(0),
+            label: String::new(),
         }
     }
 
@@ -501,6 +527,11 @@ impl DtlsContext {
         Ok(())
     }
 
+    /// How the log lines of connections made from here name them.
+    pub fn set_label(&mut self, label: String) {
+        self.label = label;
+    }
+
     /// MTU of connections this server context accepts (default 1152).
     pub fn set_default_mtu(&mut self, mtu: usize) {
         self.mtu = mtu;
@@ -606,7 +637,7 @@ fn new_stream(ctx: &DtlsContext, tag: u64, accept: bool, mtu: usize) -> Result<S
             ssl.set_hostname(sni).map_err(|e| DtlsError::ssl(format_args!("SNI '{sni}'"), e))?;
         }
     }
-    ssl.set_ex_data(idx, ConnData { tag, timer: ctx.timer, ..ConnData::default() });
+    ssl.set_ex_data(idx, ConnData { tag, timer: ctx.timer, label: ctx.label.clone(), ..ConnData::default() });
     let mut stream = SslStream::new(ssl, Dgram::default()).map_err(|e| DtlsError::ssl("SslStream::new (BIO)", e))?;
     let r = ssl_mut(&mut stream);
     let mtu = u32::try_from(mtu).unwrap_or(u32::MAX);

@@ -261,6 +261,8 @@ pub(crate) struct ConnData {
     /// Set by the info callback.
     pub renegotiate: bool,
     pub alert: Option<String>,
+    /// How log lines name the connection (the session's text).
+    pub label: String,
 }
 
 /// The ex_data slot of [`ConnData`], created once per process.

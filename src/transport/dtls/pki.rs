@@ -199,8 +199,9 @@ pub(crate) fn cn_of(cert: &X509Ref) -> Option<String> {
     entry.data().to_string().ok()
 }
 
-fn tag_of(x: &X509StoreContextRef) -> u64 {
-    let Ok(idx) = conn_index() else { return 0 };
+/// The connection's ConnData field `f`, from inside verification.
+fn conn_field<T: Default>(x: &X509StoreContextRef, f: impl Fn(&super::ConnData) -> T) -> T {
+    let Ok(idx) = conn_index() else { return T::default() };
     // SAFETY: during verification OpenSSL stores the SSL* at this index of
     // the X509_STORE_CTX; it is checked for NULL and only read.
     unsafe {
@@ -209,10 +210,18 @@ fn tag_of(x: &X509StoreContextRef) -> u64 {
             openssl_sys::SSL_get_ex_data_X509_STORE_CTX_idx(),
         ) as *mut openssl_sys::SSL;
         if ssl.is_null() {
-            return 0;
+            return T::default();
         }
-        super::sys::ssl_ref(ssl).ex_data(idx).map_or(0, |d| d.tag)
+        super::sys::ssl_ref(ssl).ex_data(idx).map_or_else(T::default, f)
     }
+}
+
+fn tag_of(x: &X509StoreContextRef) -> u64 {
+    conn_field(x, |d| d.tag)
+}
+
+fn label_of(x: &X509StoreContextRef) -> String {
+    conn_field(x, |d| if d.label.is_empty() { "DTLS".to_owned() } else { d.label.clone() })
 }
 
 fn verify(rules: &VerifyRules, preverify_ok: bool, x: &mut X509StoreContextRef) -> bool {
@@ -235,7 +244,7 @@ fn verify(rules: &VerifyRules, preverify_ok: bool, x: &mut X509StoreContextRef) 
             _ => false,
         };
         if ok {
-            log::info!("DTLS: certificate '{cn}' depth={depth}: {} (overridden)", err.error_string());
+            log::info!("   {}: {}: overridden: '{cn}' depth={depth}", label_of(x), err.error_string());
         }
     }
     if rules.cert_chain_validation && depth > u32::from(rules.cert_chain_verify_depth) + 1 {
@@ -259,8 +268,14 @@ fn verify(rules: &VerifyRules, preverify_ok: bool, x: &mut X509StoreContextRef) 
         } else {
             verify_result(code).error_string().to_owned()
         };
-        log::warn!("DTLS: certificate '{cn}' depth={depth}: {why}");
+        log::warn!("   {}: {why}: '{cn}' depth={depth}", label_of(x));
         return false;
+    }
+    // As libcoap: the CN call-back hears of a certificate when OpenSSL
+    // found it good (it reports each depth so once the chain verified),
+    // not again for an error this function overrode.
+    if !preverify_ok {
+        return true;
     }
     if let (Some(cb), Some(c)) = (&rules.cn_callback, &cert) {
         let der = match c.to_der() {

@@ -15,6 +15,10 @@ pub const SSL_CB_READ: c_int = 0x04;
 pub const SSL_CB_WRITE: c_int = 0x08;
 pub const SSL_CB_ALERT: c_int = 0x4000;
 pub const SSL_CB_HANDSHAKE_START: c_int = 0x10;
+/// SSL_CB_LOOP, SSL_ST_CONNECT, SSL_ST_ACCEPT (ssl.h): a handshake step, by role.
+pub const SSL_CB_LOOP: c_int = 0x01;
+pub const SSL_ST_CONNECT: c_int = 0x1000;
+pub const SSL_ST_ACCEPT: c_int = 0x2000;
 /// Alert level "fatal" in the high byte of the info callback's `ret`.
 pub const SSL3_AL_FATAL: c_int = 2;
 /// `close_notify` alert description.

@@ -607,6 +607,27 @@ fn pki_expired_certificate_rejected_unless_allowed() {
     }
 }
 
+/// As libcoap: the CN call-back hears of each certificate once, when
+/// OpenSSL reports it good, not also for an error that was overridden
+/// (here: no CRL, with check_cert_revocation and allow_no_crl, as
+/// coap-server sets them).
+#[test]
+fn cn_callback_once_per_depth_when_an_error_is_overridden() {
+    let pki = Pki::new("Test CA");
+    let seen: Seen = Default::default();
+    let mut scfg = verify_cfg(pki.keys("server", -1, 30));
+    scfg.check_cert_revocation = true;
+    scfg.allow_no_crl = true;
+    scfg.cn_callback = Some(recording_cn(&seen, None));
+    let mut sctx = DtlsContext::server_pki(scfg).unwrap();
+    let cctx = DtlsContext::client_pki(verify_cfg(pki.keys("client-1", -1, 30))).unwrap();
+    let mut r = Run::start(&cctx);
+    r.shuttle(&mut sctx);
+    assert!(r.connected(), "{:?} {:?}", r.c_events, r.s_events);
+    let calls: Vec<(String, u32, bool)> = seen.lock().unwrap().iter().map(|(_, cn, d, ok)| (cn.clone(), *d, *ok)).collect();
+    assert_eq!(calls, vec![("Test CA".to_owned(), 1, true), ("client-1".to_owned(), 0, true)]);
+}
+
 #[test]
 fn cn_callback_can_reject() {
     let pki = Pki::new("Test CA");
