@@ -1359,6 +1359,10 @@ impl Context {
 
     /// The peer's port is closed: pending CONs cannot be delivered.
     fn icmp_unreachable(&mut self, id: Id) {
+        if let (Some(local), Some(s)) = (self.local_addr(id), self.sessions.get(id)) {
+            // libcoap's warning, shown at coap-client's default level.
+            log::warn!("** {local} <-> {} UDP : coap_network_read: ICMP: Connection refused", s.remote);
+        }
         let pending: Vec<Pending> = match self.sessions.get_mut(id) {
             Some(s) => s.flight_mut().pending.drain(..).collect(),
             None => return,
