@@ -13,6 +13,7 @@ static uint16_t port;
 static int counter, notifications, last_code;
 static uint32_t last_seq;
 static int last_has_observe;
+static int refuse_notifications; /* the response handler returns FAIL */
 
 static void hnd_get(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                     coap_pdu_t *resp) {
@@ -33,7 +34,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
   last_has_observe = opt != NULL;
   if (opt)
     last_seq = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
-  return COAP_RESPONSE_OK;
+  return refuse_notifications && notifications > 1 ? COAP_RESPONSE_FAIL : COAP_RESPONSE_OK;
 }
 
 static void pump(int want) {
@@ -126,6 +127,30 @@ static void test_deregister_with_observe_1(void) {
   CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
 }
 
+/* A response handler that returns COAP_RESPONSE_FAIL makes the library
+ * answer RST (coap_handler(3)): the server then drops the observer. For a
+ * NON notification and for a CON one (which is not ACKed as well). */
+static void test_refused_notification_ends_the_observation(void) {
+  for (int con = 0; con <= 1; con++) {
+    notifications = 0;
+    refuse_notifications = 1;
+    coap_resource_set_mode(res, con ? COAP_RESOURCE_FLAGS_NOTIFY_CON : COAP_RESOURCE_FLAGS_NOTIFY_NON);
+    send_get("ob3", COAP_OBSERVE_ESTABLISH);
+    pump(1);
+    CU_ASSERT_EQUAL_FATAL(notifications, 1);
+    CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+    pump(2);
+    CU_ASSERT_EQUAL(notifications, 2); /* refused: RST */
+    for (int i = 0; i < 20; i++) {
+      coap_io_process(server, 5);
+      coap_io_process(client, 5);
+    }
+    CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+    refuse_notifications = 0;
+  }
+  coap_resource_set_mode(res, COAP_RESOURCE_FLAGS_NOTIFY_NON);
+}
+
 static void test_not_observable(void) {
   coap_resource_set_get_observable(res, 0);
   notifications = 0;
@@ -205,6 +230,7 @@ static void test_delete_observed_resource(void) {
 
 void register_observe(void) {
   static const capi_test_t tests[] = {
+      {"COAP_RESPONSE_FAIL from the handler: RST, the observation ends", test_refused_notification_ends_the_observation},
       {"register, notify, cancel", test_register_notify_cancel},
       {"deregister with Observe 1", test_deregister_with_observe_1},
       {"not observable", test_not_observable},

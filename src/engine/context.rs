@@ -1509,14 +1509,15 @@ impl Context {
         if self.rejects_response(id, &pdu) {
             return;
         }
+        let (con, mid, before) = (pdu.typ == MsgType::Con, pdu.mid, self.events.len());
         if self.q_owns(id, pdu.token()) {
             // A further piece or answer of a Q-Block transfer: its token
             // is not an open request any more.
-            if pdu.typ == MsgType::Con {
-                self.send_empty(id, MsgType::Ack, pdu.mid);
-            }
             let sent = self.answered(id, pdu.token());
             self.client_response(id, sent, pdu);
+            if con {
+                self.ack_unless_delivered(id, mid, before);
+            }
             return;
         }
         let notification = msg::code_class(pdu.code) == 2 && pdu.option(option::OBSERVE).is_some();
@@ -1539,11 +1540,38 @@ impl Context {
             }
             return;
         }
-        if pdu.typ == MsgType::Con {
-            self.send_empty(id, MsgType::Ack, pdu.mid);
-        }
         let sent = self.answered(id, pdu.token());
         self.client_response(id, sent, pdu);
+        if con {
+            self.ack_unless_delivered(id, mid, before);
+        }
+    }
+
+    /// A CON response the library kept to itself (a block of a transfer)
+    /// is acknowledged now; one handed to the application is acknowledged,
+    /// or reset, once its handler has answered (see answer_response).
+    fn ack_unless_delivered(&mut self, id: Id, mid: u16, from: usize) {
+        let delivered = self.events.iter().skip(from).any(|e| {
+            matches!(e, Event::Response { session, received, .. } if *session == id && received.mid == mid && received.typ == MsgType::Con)
+        });
+        if !delivered {
+            self.send_empty(id, MsgType::Ack, mid);
+        }
+    }
+
+    /// After the application's response handler: as libcoap, RST when it
+    /// returned COAP_RESPONSE_FAIL for a CON or NON response (the way to
+    /// refuse a notification and end an observation), otherwise ACK for a
+    /// CON one. A piggybacked answer needs neither.
+    pub fn answer_response(&mut self, id: Id, typ: MsgType, mid: u16, ok: bool) {
+        if typ == MsgType::Ack {
+            return;
+        }
+        if !ok {
+            self.send_empty(id, MsgType::Rst, mid);
+        } else if typ == MsgType::Con {
+            self.send_empty(id, MsgType::Ack, mid);
+        }
     }
 
     /// The answer came (its ACK may have been lost): stop resending the

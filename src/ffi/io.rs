@@ -77,14 +77,24 @@ fn deliver(ctx: *mut coap_context_t, ev: Event, h: &Handlers) {
             deliver_request(ctx, session, resource, handler, (request, span), response, reply)
         }
         Event::Response { sent, received, span, .. } => {
-            let Some(f) = h.response else { return };
-            let mid = coap_mid_t(i32::from(received.mid));
-            let sent = sent.map_or(std::ptr::null_mut(), wrap_pdu);
-            let received = wrap_pdu_span(received, span);
-            // SAFETY: calling the application's handler with live handles.
-            let _ = unsafe { f(session, sent, received, mid) };
-            drop_pdu(sent);
-            drop_pdu(received);
+            let (typ, raw_mid) = (received.typ, received.mid);
+            let ok = match h.response {
+                Some(f) => {
+                    let mid = coap_mid_t(i32::from(raw_mid));
+                    let sent = sent.map_or(std::ptr::null_mut(), wrap_pdu);
+                    let received = wrap_pdu_span(received, span);
+                    // SAFETY: calling the application's handler with live handles.
+                    let r = unsafe { f(session, sent, received, mid) };
+                    drop_pdu(sent);
+                    drop_pdu(received);
+                    r != coap_response_t::COAP_RESPONSE_FAIL as ResponseResult
+                }
+                None => true,
+            };
+            // SAFETY: as in next(); the handler may have freed the context.
+            if let Some(e) = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()) {
+                e.answer_response(sid, typ, raw_mid, ok);
+            }
         }
         Event::Nack { sent, reason, mid, .. } => {
             let Some(f) = h.nack else { return };
