@@ -14,6 +14,7 @@ static int counter, notifications, last_code;
 static uint32_t last_seq;
 static int last_has_observe;
 static int refuse_notifications; /* the response handler returns FAIL */
+static char types[16];             /* 'A'/'N'/'C' per response, from 1 */
 
 static void hnd_get(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                     coap_pdu_t *resp) {
@@ -30,6 +31,8 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
   coap_opt_t *opt = coap_check_option(received, COAP_OPTION_OBSERVE, &oi);
   (void)s, (void)sent, (void)mid;
   notifications++;
+  if (notifications < (int)sizeof(types))
+    types[notifications] = coap_pdu_get_type(received) == COAP_MESSAGE_CON ? 'C' : coap_pdu_get_type(received) == COAP_MESSAGE_NON ? 'N' : 'A';
   last_code = coap_pdu_get_code(received);
   last_has_observe = opt != NULL;
   if (opt)
@@ -125,6 +128,23 @@ static void test_deregister_with_observe_1(void) {
   pump(3);
   CU_ASSERT_EQUAL(notifications, 3);
   CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+}
+
+/* A NON resource sends five NON notifications, then one CON, as libcoap
+ * does (RFC 7641 4.5 asks for a CON now and then). */
+static void test_every_sixth_notification_is_con(void) {
+  coap_binary_t token = {3, (uint8_t *)"ob4"};
+  memset(types, 0, sizeof(types));
+  notifications = 0;
+  send_get("ob4", COAP_OBSERVE_ESTABLISH);
+  pump(1);
+  for (int n = 2; n <= 8; n++) {
+    CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 1);
+    pump(n);
+  }
+  CU_ASSERT_STRING_EQUAL(types + 1, "ANNNNNCN");
+  CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_CON), 1);
+  pump(9);
 }
 
 /* A response handler that returns COAP_RESPONSE_FAIL makes the library
@@ -230,6 +250,7 @@ static void test_delete_observed_resource(void) {
 
 void register_observe(void) {
   static const capi_test_t tests[] = {
+      {"five NON notifications, then a CON", test_every_sixth_notification_is_con},
       {"COAP_RESPONSE_FAIL from the handler: RST, the observation ends", test_refused_notification_ends_the_observation},
       {"register, notify, cancel", test_register_notify_cancel},
       {"deregister with Observe 1", test_deregister_with_observe_1},

@@ -3,9 +3,10 @@
 use super::slab::Id;
 use crate::proto::pdu::Pdu;
 
-/// Every fifth notification of a NON resource goes as CON (RFC 7641 §4.5),
-/// so a client that vanished is noticed.
-pub const NON_BEFORE_CON: u8 = 4;
+/// A NON resource sends this many NON notifications, then one CON
+/// (RFC 7641 §4.5), so a client that vanished is noticed: five, then the
+/// sixth as CON, as libcoap (COAP_OBS_MAX_NON) does it.
+pub const NON_BEFORE_CON: u8 = 5;
 /// Observations one session may hold on one resource: a flood of
 /// registrations with fresh tokens is answered, but not registered.
 pub const MAX_PER_SESSION: usize = 32;
