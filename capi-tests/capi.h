@@ -52,6 +52,10 @@ void capi_copy_body(const coap_pdu_t *pdu, char *out, size_t size);
  * token from the session. */
 coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path);
 
+/* A suite's teardown: releases its client session, then frees the
+ * client and server contexts (each may be NULL). */
+void capi_free_client_server(coap_session_t *session, coap_context_t *client, coap_context_t *server);
+
 /* Replaces *stored (malloc'ed, freed here) with a copy of pdu's payload. */
 void capi_keep_body(const coap_pdu_t *pdu, uint8_t **stored, size_t *stored_len);
 

@@ -56,6 +56,12 @@ void capi_keep_body(const coap_pdu_t *pdu, uint8_t **stored, size_t *stored_len)
   *stored_len = len;
 }
 
+void capi_free_client_server(coap_session_t *session, coap_context_t *client, coap_context_t *server) {
+  coap_session_release(session);
+  coap_free_context(client);
+  coap_free_context(server);
+}
+
 coap_pdu_t *capi_request(coap_session_t *session, coap_pdu_type_t type, coap_pdu_code_t code, const char *path) {
   coap_pdu_t *pdu = coap_new_pdu(type, code, session);
   uint8_t token[8];

@@ -120,9 +120,7 @@ static int setup(void) {
 }
 
 static int teardown(void) {
-  coap_session_release(session);
-  coap_free_context(client);
-  coap_free_context(server);
+  capi_free_client_server(session, client, server);
   free(stored);
   stored = NULL;
   coap_delete_binary(answer);
