@@ -41,7 +41,6 @@ static void test_level_filters(void) {
   capi_log_capture_start();
   coap_log_debug("not shown\n");
   coap_log_info("not shown\n");
-  coap_log_impl(COAP_LOG_DEBUG, "direct call is filtered too\n");
   CU_ASSERT_EQUAL(capi_log_calls, 0);
   coap_log_err("shown\n");
   coap_log(COAP_LOG_EMERG, "shown %d\n", 2);
@@ -50,6 +49,11 @@ static void test_level_filters(void) {
   coap_set_log_level(COAP_LOG_DEBUG);
   coap_log_debug("now shown\n");
   CU_ASSERT_EQUAL(capi_log_calls, 3);
+  /* As in 4.3.3 the macros test the level; coap_log_impl() itself logs
+   * (so that coap_dtls_log() can follow the DTLS level alone). */
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_log_impl(COAP_LOG_DEBUG, "direct call\n");
+  CU_ASSERT_EQUAL(capi_log_calls, 4);
   coap_set_log_level(COAP_LOG_WARN);
   capi_log_capture_stop();
 }
@@ -61,6 +65,19 @@ static void test_dtls_log_uses_dtls_level(void) {
   coap_dtls_set_log_level(COAP_LOG_WARN);
   coap_dtls_log(COAP_LOG_WARN, "dtls shown\n");
   CU_ASSERT_EQUAL(capi_log_calls, 1);
+  coap_dtls_set_log_level(COAP_LOG_EMERG);
+  capi_log_capture_stop();
+}
+
+/* coap_dtls_log() is shown when the DTLS level allows it, whatever the
+ * general level (coap_logging(3)). */
+static void test_dtls_level_alone_decides(void) {
+  capi_log_capture_start();
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_dtls_set_log_level(COAP_LOG_DEBUG);
+  coap_dtls_log(COAP_LOG_INFO, "dtls info %d\n", 3);
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  CU_ASSERT(capi_log_contains("dtls info 3"));
   coap_dtls_set_log_level(COAP_LOG_EMERG);
   capi_log_capture_stop();
 }
@@ -202,6 +219,7 @@ void register_logging(void) {
       {"handler gets the formatted message", test_handler_gets_formatted_message},
       {"levels filter messages", test_level_filters},
       {"coap_dtls_log uses the DTLS level", test_dtls_log_uses_dtls_level},
+      {"coap_dtls_log follows the DTLS level alone", test_dtls_level_alone_decides},
       {"NULL format, long message", test_null_format_and_long_message},
       {"handler may log and set levels", test_handler_may_log},
       {"default sink format", test_default_sink_format},

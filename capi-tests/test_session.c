@@ -698,11 +698,44 @@ static void test_unix_domain(void) {
   CU_ASSERT_EQUAL(responses, 1);
   CU_ASSERT_STRING_EQUAL(last_body, "hello");
   CU_ASSERT_PTR_NOT_NULL(strstr(coap_session_str(s), spath));
+  /* The socket files go when their session and endpoint do, as with
+   * libcoap, so the same paths can be bound again. */
+  CU_ASSERT_EQUAL(access(cpath, F_OK), 0);
   coap_session_release(s);
+  CU_ASSERT_NOT_EQUAL(access(cpath, F_OK), 0);
   coap_free_context(ctx);
+  CU_ASSERT_EQUAL(access(spath, F_OK), 0);
+  coap_free_context(sctx);
+  CU_ASSERT_NOT_EQUAL(access(spath, F_OK), 0);
+  sctx = coap_new_context(NULL);
+  CU_ASSERT_PTR_NOT_NULL(coap_new_endpoint(sctx, &sa, COAP_PROTO_UDP));
   coap_free_context(sctx);
   unlink(spath);
   unlink(cpath);
+}
+
+/* Port 0 in a client session's server address is the default port:
+ * 5683, or 5684 for DTLS (coap_endpoint_client(3)). */
+static void test_server_port_zero_is_the_default(void) {
+  coap_address_t a;
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_dtls_cpsk_t setup;
+  capi_loopback(&a, 0);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_EQUAL(coap_address_get_port(coap_session_get_addr_remote(s)), 5683);
+  coap_session_release(s);
+  memset(&setup, 0, sizeof(setup));
+  setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  setup.psk_info.identity.s = (const uint8_t *)"id";
+  setup.psk_info.identity.length = 2;
+  setup.psk_info.key.s = (const uint8_t *)"key";
+  setup.psk_info.key.length = 3;
+  s = coap_new_client_session_psk2(ctx, NULL, &a, COAP_PROTO_DTLS, &setup);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_EQUAL(coap_address_get_port(coap_session_get_addr_remote(s)), 5684);
+  coap_session_release(s);
+  coap_free_context(ctx);
 }
 
 /* coap_async(3): separate responses after a delay or a trigger. */
@@ -798,6 +831,7 @@ static void test_bad_handles(void) {
 
 void register_session(void) {
   static const capi_test_t tests[] = {
+      {"port 0 to a server is the default port", test_server_port_zero_is_the_default},
       {"unknown-resource methods, DELETE of nothing, Proxy-Uri without a proxy", test_unknown_and_proxy_requests},
       {"GET with a piggybacked response", test_get_piggybacked},
       {"NON request with a query", test_non_and_query},

@@ -1238,11 +1238,6 @@ void coap_cleanup(void);
 extern void rs_coap_log_write(int to_stderr, const char *text, size_t len);
 
 /*
- C shim entry: level check before formatting.
- */
-int rs_coap_log_enabled(coap_log_t lvl);
-
-/*
  C shim entry: `msg[len]` is a NUL byte.
  */
 void rs_coap_log_deliver(coap_log_t lvl, const char *msg, size_t len);

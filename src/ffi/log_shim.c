@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int rs_coap_log_enabled(unsigned int level);
 void rs_coap_log_deliver(unsigned int level, const char *msg, size_t len);
 void rs_coap_log_install(void);
 
@@ -19,8 +18,8 @@ coap_log_impl(unsigned int level, const char *format, ...) {
   va_list ap, again;
   int n;
 
-  if (!rs_coap_log_enabled(level))
-    return;
+  /* No level test here: the coap_log()/coap_dtls_log() macros test the
+   * general or the DTLS level before calling, as with libcoap. */
   if (!format) {
     static const char missing[] = "coap_log_impl: format is NULL\n";
     rs_coap_log_deliver(level, missing, sizeof(missing) - 1);

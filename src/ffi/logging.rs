@@ -89,12 +89,6 @@ fn timestamp() -> String {
     }
 }
 
-/// C shim entry: level check before formatting.
-#[no_mangle]
-pub extern "C" fn rs_coap_log_enabled(lvl: LogLevel) -> c_int {
-    c_int::from(enabled(lvl))
-}
-
 /// C shim entry: `msg[len]` is a NUL byte.
 #[no_mangle]
 pub unsafe extern "C" fn rs_coap_log_deliver(lvl: LogLevel, msg: *const c_char, len: usize) {

@@ -146,7 +146,7 @@ pub unsafe extern "C" fn coap_new_client_session(
             log::warn!("coap_new_client_session: protocol {proto} is not supported by this build (UDP only)");
             return std::ptr::null_mut();
         }
-        let Some(remote) = crate::ffi::address::from_c(server) else {
+        let Some(remote) = server_address(server, false) else {
             log::warn!("coap_new_client_session: server address has no usable family");
             return std::ptr::null_mut();
         };
@@ -164,6 +164,19 @@ pub unsafe extern "C" fn coap_new_client_session(
         }
     })
 }
+
+/// A client session's server address: port 0 means the default port of
+/// the protocol, 5683 or 5684 for DTLS (coap_endpoint_client(3)).
+fn server_address(server: &coap_address_t, dtls: bool) -> Option<crate::engine::address::Address> {
+    let mut a = crate::ffi::address::from_c(server)?;
+    if a.port() == Some(0) {
+        a.set_port(if dtls { COAP_DEFAULT_PORT_DTLS } else { COAP_DEFAULT_PORT_UDP });
+    }
+    Some(a)
+}
+
+const COAP_DEFAULT_PORT_UDP: u16 = 5683;
+const COAP_DEFAULT_PORT_DTLS: u16 = 5684;
 
 /// The DTLS variants: a UDP session whose datagrams go through DTLS, its
 /// handshake started at once (data sent meanwhile waits for it). `proto`
@@ -187,7 +200,7 @@ fn new_dtls_client(
         log::warn!("{func}: protocol {proto} is not supported by this build (UDP and DTLS only)");
         return std::ptr::null_mut();
     }
-    let Some(remote) = crate::ffi::address::from_c(server) else {
+    let Some(remote) = server_address(server, true) else {
         log::warn!("{func}: server address has no usable family");
         return std::ptr::null_mut();
     };

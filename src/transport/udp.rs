@@ -22,6 +22,19 @@ pub struct Udp {
     /// A client socket towards a multicast group is left unconnected (the
     /// members answer from their own unicast addresses); it sends here.
     mcast_to: Option<SocketAddr>,
+    /// The AF_UNIX path this socket bound, removed when it closes (as
+    /// libcoap does), so the next run can bind it again.
+    bound_path: Option<std::path::PathBuf>,
+}
+
+impl Drop for Udp {
+    fn drop(&mut self) {
+        if let Some(p) = self.bound_path.take() {
+            if let Err(e) = std::fs::remove_file(&p) {
+                log::debug!("AF_UNIX socket {}: not removed ({e})", p.display());
+            }
+        }
+    }
 }
 
 fn ip(a: &Address) -> Option<SocketAddr> {
@@ -51,16 +64,22 @@ fn from_unix(a: &std::os::unix::net::SocketAddr) -> Address {
 impl Udp {
     /// A socket bound to `local` (port 0: any). A Unix path must not exist.
     pub fn bind(local: &Address) -> io::Result<Udp> {
+        let mut bound_path = None;
         let sock = match (ip(local), local) {
             (Some(sa), _) => {
                 let s = UdpSocket::bind(sa)?;
                 ask_for_pktinfo(s.as_raw_fd(), sa.is_ipv6());
                 Inner::Udp(s)
             }
-            (None, Address::Unix(p)) => Inner::Unix(UnixDatagram::bind(unix_path(p))?),
+            (None, Address::Unix(p)) => {
+                let path = unix_path(p);
+                let s = UnixDatagram::bind(&path)?;
+                bound_path = Some(path);
+                Inner::Unix(s)
+            }
             (None, _) => return Err(io::ErrorKind::InvalidInput.into()),
         };
-        let udp = Udp { sock, mcast_to: None };
+        let udp = Udp { sock, mcast_to: None, bound_path };
         udp.enlarge_rcvbuf();
         Ok(udp)
     }
