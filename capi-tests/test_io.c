@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -167,10 +168,53 @@ static void test_endpoint_line_and_strerror(void) {
   CU_ASSERT_STRING_EQUAL(coap_socket_strerror(), strerror(EINTR));
 }
 
+/* coap_io(3)'s application-driven loop: coap_io_prepare_epoll(), then
+ * the application's own epoll_wait() on coap_context_get_coap_fd(), then
+ * coap_io_do_epoll() with the events it returned. The request is answered
+ * (the prepare call must not read the socket away from the wait, and the
+ * do call must use the events the wait took). */
+static void test_prepare_wait_do_epoll(void) {
+  coap_address_t a;
+  struct sockaddr_in to;
+  uint8_t buf[64];
+  uint16_t port = (uint16_t)(20000 + (getpid() + 71) % 20000);
+  capi_loopback(&a, port);
+  coap_context_t *ctx = coap_new_context(&a);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("slow"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_slow);
+  coap_add_resource(ctx, r);
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&to, 0, sizeof(to));
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(port);
+  uint8_t req[] = {0x50, 0x01, 0x00, 0x09, 0xb4, 's', 'l', 'o', 'w'};
+  CU_ASSERT(sendto(peer, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(req));
+  calls = 0;
+  int fd = coap_context_get_coap_fd(ctx);
+  CU_ASSERT_FATAL(fd >= 0);
+  for (int i = 0; i < 10 && calls == 0; i++) {
+    coap_tick_t now;
+    struct epoll_event evs[8];
+    coap_ticks(&now);
+    unsigned int ms = coap_io_prepare_epoll(ctx, now);
+    int n = epoll_wait(fd, evs, 8, ms == 0 || ms > 100 ? 100 : (int)ms);
+    if (n > 0)
+      coap_io_do_epoll(ctx, evs, (size_t)n);
+  }
+  CU_ASSERT_EQUAL(calls, 1);
+  usleep(1000);
+  CU_ASSERT(recv(peer, buf, sizeof(buf), MSG_DONTWAIT) > 0);
+  close(peer);
+  peer = -1;
+  coap_free_context(ctx);
+}
+
 void register_io(void) {
   static const capi_test_t tests[] = {
       {"a slow handler does not hold the answers made before it", test_slow_handlers_do_not_hold_earlier_answers},
       {"a response with an unknown critical option is rejected", test_unknown_critical_option_in_response},
+      {"prepare_epoll, the application's epoll_wait, do_epoll", test_prepare_wait_do_epoll},
       {"the endpoint debug line and coap_socket_strerror() as libcoap's", test_endpoint_line_and_strerror},
       {NULL, NULL}};
   capi_add_suite("io", tests);

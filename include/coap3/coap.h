@@ -1755,7 +1755,7 @@ uint32_t coap_io_prepare_epoll(coap_context_t *ctx, coap_tick_t _now);
 /*
  The events name our own epoll fd; reading it again finds what is ready.
  */
-void coap_io_do_epoll(coap_context_t *ctx, struct epoll_event *_events, size_t _nevents);
+void coap_io_do_epoll(coap_context_t *ctx, struct epoll_event *events, size_t nevents);
 
 const char *coap_socket_strerror(void);
 

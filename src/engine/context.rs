@@ -1267,6 +1267,29 @@ impl Context {
         result
     }
 
+    /// coap_io_do_epoll() with the events the application's epoll_wait()
+    /// on our fd returned: their sockets are read first (those events are
+    /// spent), then whatever else is ready, as in a pass without waiting.
+    pub fn process_reported(&mut self, tokens: &[u64]) -> io::Result<()> {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.clear();
+        self.poller.take_reported(tokens, &mut ready);
+        for &token in &ready {
+            self.drain(token);
+        }
+        self.ready = ready;
+        self.process(Some(Duration::ZERO))
+    }
+
+    /// coap_io_prepare_epoll()/_io(): due timers and pending notifications,
+    /// no reading (the application waits for readiness next, then calls
+    /// the do_ function, which reads).
+    pub fn prepare(&mut self) {
+        self.run_timers(now());
+        self.run_notifications();
+        self.arm_timer();
+    }
+
     /// Keeps the epoll fd's timer on the next deadline, for applications
     /// that wait on the fd themselves.
     fn arm_timer(&mut self) {

@@ -264,21 +264,41 @@ pub unsafe extern "C" fn coap_can_exit(ctx: *mut coap_context_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn coap_io_prepare_epoll(ctx: *mut coap_context_t, _now: coap_tick_t) -> u32 {
     guard("coap_io_prepare_epoll", || {
-        let engine = engine!("coap_io_prepare_epoll", ctx);
-        if let Err(e) = engine.process(Some(Duration::ZERO)) {
-            log::error!("coap_io_prepare_epoll: {e}");
-        }
-        u32::try_from(engine.next_timer_in().unwrap_or(0)).unwrap_or(u32::MAX)
+        prepare(ctx, "coap_io_prepare_epoll")
     })
+}
+
+/// The prepare half of the application-driven loops: timers and
+/// notifications run and what they caused is delivered, but nothing is
+/// read, so that the application's wait sees the sockets ready and its do_
+/// call reads them. Milliseconds until the next timer (0: none).
+fn prepare(ctx: *mut coap_context_t, func: &'static str) -> u32 {
+    {
+        let engine = engine!(func, ctx, else 0);
+        engine.begin_batch();
+        engine.prepare();
+    }
+    dispatch(ctx);
+    end_pass(ctx);
+    // SAFETY: as in next(); a callback may have freed the context.
+    let next = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_ref()).and_then(|e| e.next_timer_in());
+    u32::try_from(next.unwrap_or(0)).unwrap_or(u32::MAX)
 }
 
 /// The events name our own epoll fd; reading it again finds what is ready.
 #[no_mangle]
-pub unsafe extern "C" fn coap_io_do_epoll(ctx: *mut coap_context_t, _events: *mut libc::epoll_event, _nevents: usize) {
+pub unsafe extern "C" fn coap_io_do_epoll(ctx: *mut coap_context_t, events: *mut libc::epoll_event, nevents: usize) {
     guard("coap_io_do_epoll", || {
+        let tokens: Vec<u64> = if events.is_null() || nevents == 0 || nevents > 1 << 16 {
+            Vec::new()
+        } else {
+            // SAFETY: the caller passes the array epoll_wait() filled, with
+            // `nevents` entries (bounded above); each is copied out.
+            unsafe { std::slice::from_raw_parts(events, nevents) }.iter().map(|e| e.u64).collect()
+        };
         let engine = engine!("coap_io_do_epoll", ctx);
         engine.begin_batch();
-        if let Err(e) = engine.process(Some(Duration::ZERO)) {
+        if let Err(e) = engine.process_reported(&tokens) {
             log::error!("coap_io_do_epoll: {e}");
         }
         dispatch(ctx);
@@ -370,11 +390,7 @@ pub unsafe extern "C" fn coap_io_prepare_io(
         if let Some(n) = unsafe { num_sockets.as_mut() } {
             *n = 0;
         }
-        let engine = engine!("coap_io_prepare_io", ctx);
-        if let Err(e) = engine.process(Some(Duration::ZERO)) {
-            log::error!("coap_io_prepare_io: {e}");
-        }
-        u32::try_from(engine.next_timer_in().unwrap_or(0)).unwrap_or(u32::MAX)
+        prepare(ctx, "coap_io_prepare_io")
     })
 }
 

@@ -68,6 +68,19 @@ impl Poller {
     }
 
     /// Clears a fired timer (edge-triggered: it must be read).
+    /// Tokens an application's own epoll_wait() on our fd reported (it took
+    /// the edge-triggered events, so our next wait will not see them):
+    /// socket tokens go to `ready`, the timer is acknowledged.
+    pub fn take_reported(&mut self, tokens: &[u64], ready: &mut Vec<usize>) {
+        for &t in tokens {
+            match usize::try_from(t) {
+                Ok(TIMER_TOKEN) => self.ack_timer(),
+                Ok(t) if !ready.contains(&t) => ready.push(t),
+                _ => {}
+            }
+        }
+    }
+
     fn ack_timer(&mut self) {
         let mut buf = [0u8; 8];
         // SAFETY: read writes at most 8 bytes into `buf`.
