@@ -86,6 +86,56 @@ static ssize_t peer_recv(uint8_t *buf, size_t len, coap_context_t *ctx) {
   return -1;
 }
 
+static int unexpected_seen, refuse_unexpected;
+static coap_response_t judge_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
+                                      const coap_mid_t mid) {
+  (void)s, (void)received, (void)mid;
+  if (!sent)
+    unexpected_seen++;
+  return refuse_unexpected ? COAP_RESPONSE_FAIL : COAP_RESPONSE_OK;
+}
+
+/* coap_handler(3): responses nobody asked for (unknown token) also go to
+ * the response handler, with no sent PDU; it accepts a CON one (ACK) or
+ * refuses it (RST). */
+static void test_unexpected_response_goes_to_the_handler(void) {
+  struct sockaddr_in me, from;
+  socklen_t flen = sizeof(me);
+  coap_address_t a;
+  uint8_t buf[64];
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&me, 0, sizeof(me));
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
+  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
+  capi_loopback(&a, ntohs(me.sin_port));
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_register_response_handler(ctx, judge_response);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  /* A request first, so the peer learns the client's address. */
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
+  coap_send(s, pdu);
+  flen = sizeof(from);
+  CU_ASSERT_FATAL(recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) >= 4);
+  unexpected_seen = 0;
+  for (int refuse = 0; refuse <= 1; refuse++) {
+    refuse_unexpected = refuse;
+    uint8_t con[] = {0x41, 0x45, 0x22, (uint8_t)(0x30 + refuse), 0xcc};
+    sendto(peer, con, sizeof(con), 0, (struct sockaddr *)&from, flen);
+    ssize_t n = peer_recv(buf, sizeof(buf), ctx);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT(n == 4 && buf[0] == (refuse ? 0x70 : 0x60) && buf[3] == 0x30 + refuse);
+  }
+  CU_ASSERT_EQUAL(unexpected_seen, 2);
+  refuse_unexpected = 0;
+  coap_session_release(s);
+  coap_free_context(ctx);
+  close(peer);
+  peer = -1;
+}
+
 /* RFC 7252 5.4.1, as libcoap does: a response carrying a critical option
  * the client does not know is rejected: a piggybacked one is dropped (its
  * request counts as acknowledged), a CON one gets RST, a NON one nothing. */
@@ -215,6 +265,7 @@ void register_io(void) {
       {"a slow handler does not hold the answers made before it", test_slow_handlers_do_not_hold_earlier_answers},
       {"a response with an unknown critical option is rejected", test_unknown_critical_option_in_response},
       {"prepare_epoll, the application's epoll_wait, do_epoll", test_prepare_wait_do_epoll},
+      {"an unexpected response goes to the handler, which accepts or refuses it", test_unexpected_response_goes_to_the_handler},
       {"the endpoint debug line and coap_socket_strerror() as libcoap's", test_endpoint_line_and_strerror},
       {NULL, NULL}};
   capi_add_suite("io", tests);

@@ -1557,9 +1557,12 @@ impl Context {
             known
         });
         if !known {
+            // As libcoap: the application's response handler decides (it
+            // returns COAP_RESPONSE_FAIL to have an unexpected one reset).
             log::debug!("response with unknown token");
-            if pdu.typ == MsgType::Con {
-                self.send_empty(id, MsgType::Rst, pdu.mid);
+            self.push_event(Event::Response { session: id, sent: None, received: pdu, span: None });
+            if con {
+                self.ack_unless_delivered(id, mid, before);
             }
             return;
         }
