@@ -143,8 +143,11 @@ static void test_every_sixth_notification_is_con(void) {
     pump(n);
   }
   CU_ASSERT_STRING_EQUAL(types + 1, "ANNNNNCN");
+  /* coap_io(3): an observation the client holds keeps I/O pending. */
+  CU_ASSERT_EQUAL(coap_io_pending(client), 1);
   CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_CON), 1);
   pump(9);
+  CU_ASSERT_EQUAL(coap_io_pending(client), 0);
 }
 
 /* A response handler that returns COAP_RESPONSE_FAIL makes the library

@@ -41,6 +41,9 @@ pub mod multicast;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
+/// Requests a session remembers as waiting for an answer (NON requests
+/// whose answers were lost would otherwise pile up for ever).
+const MAX_OPEN_REQUESTS: usize = 1024;
 /// Room kept in a /.well-known/core answer for its header, ETag,
 /// Content-Format, Size2 and Block2 options and the payload marker.
 const WELL_KNOWN_OVERHEAD: usize = 24;
@@ -914,6 +917,11 @@ impl Context {
             let registers = pdu.option(option::OBSERVE).is_some_and(|o| o.value.iter().all(|&b| b == 0));
             let f = s.flight_mut();
             if !f.open_requests.iter().any(|t| t == pdu.token()) {
+                if f.open_requests.len() >= MAX_OPEN_REQUESTS {
+                    // Answers that never came: forget the oldest (a late
+                    // one still reaches the application, as unexpected).
+                    f.open_requests.remove(0);
+                }
                 f.open_requests.push(pdu.token().to_vec());
             }
             if registers {
@@ -1988,6 +1996,21 @@ impl Context {
     }
 
     /// True when nothing is in flight or queued (coap_can_exit).
+    /// coap_io_pending(): outstanding exchanges, and also (coap_io(3))
+    /// observations a client holds and block-wise transfers in progress.
+    pub fn io_pending(&self) -> bool {
+        !self.is_idle()
+            || self.sessions.iter().any(|(_, s)| {
+                s.flight().is_some_and(|f| {
+                    !f.observing.is_empty()
+                        || !f.blocks.is_empty()
+                        || !f.q.uploads.is_empty()
+                        || !f.q.downloads.is_empty()
+                        || !f.q.held.is_empty()
+                })
+            })
+    }
+
     pub fn is_idle(&self) -> bool {
         self.events.is_empty() && self.sessions.iter().all(|(_, s)| s.is_quiet()) && self.mcast.is_idle()
     }

@@ -252,7 +252,7 @@ pub unsafe extern "C" fn coap_io_process_with_fds(
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_io_pending(ctx: *mut coap_context_t) -> c_int {
-    guard("coap_io_pending", || c_int::from(!engine!("coap_io_pending", ctx).is_idle()))
+    guard("coap_io_pending", || c_int::from(engine!("coap_io_pending", ctx).io_pending()))
 }
 
 #[no_mangle]
