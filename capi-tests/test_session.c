@@ -714,6 +714,31 @@ static void test_unix_domain(void) {
   unlink(cpath);
 }
 
+/* coap_resource(3): a path with bytes a URI cannot carry is registered
+ * percent-encoded, and requests carrying the raw bytes find it. */
+static void test_percent_encoded_resource_paths(void) {
+  coap_resource_t *r1 = coap_resource_init(coap_make_str_const("caf%C3%A9"), 0);
+  coap_resource_t *r2 = coap_resource_init(coap_make_str_const("a%20b"), 0);
+  coap_register_request_handler(r1, COAP_REQUEST_GET, hnd_hello);
+  coap_register_request_handler(r2, COAP_REQUEST_GET, hnd_hello);
+  coap_add_resource(server, r1);
+  coap_add_resource(server, r2);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "caf\xc3\xa9", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "a b", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "a%20b", NULL)); /* a literal '%' */
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_delete_resource(server, r1);
+  coap_delete_resource(server, r2);
+}
+
 /* Port 0 in a client session's server address is the default port:
  * 5683, or 5684 for DTLS (coap_endpoint_client(3)). */
 static void test_server_port_zero_is_the_default(void) {
@@ -831,6 +856,7 @@ static void test_bad_handles(void) {
 
 void register_session(void) {
   static const capi_test_t tests[] = {
+      {"percent-encoded resource paths match raw request bytes", test_percent_encoded_resource_paths},
       {"port 0 to a server is the default port", test_server_port_zero_is_the_default},
       {"unknown-resource methods, DELETE of nothing, Proxy-Uri without a proxy", test_unknown_and_proxy_requests},
       {"GET with a piggybacked response", test_get_piggybacked},

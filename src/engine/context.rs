@@ -6,7 +6,7 @@
 use super::clock;
 use super::dedup::{Dedup, Seen};
 use super::observe::{self, Observe, Observer, Reply};
-use super::resource::{Found, Resources, WELL_KNOWN};
+use super::resource::{Found, Resources};
 use super::session::{Pending, Role, Route, Session};
 use super::slab::{Id, Slab};
 use crate::proto::msg::{self, MsgType, TOKEN_DEFAULT_MAX};
@@ -2054,18 +2054,12 @@ fn is_idempotent(code: u8) -> bool {
 }
 
 /// Uri-Path options joined with '/', as resources are keyed.
+/// The request's path as resources are named (coap_resource(3)): Uri-Path
+/// segments joined by '/', with what a URI cannot carry percent-encoded,
+/// as coap_get_uri_path() writes it.
 pub fn request_path(req: &Pdu) -> Vec<u8> {
-    let mut path = Vec::new();
-    for o in req.options().map_while(Result::ok).filter(|o| o.number == option::URI_PATH) {
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(o.value);
-    }
-    if path == WELL_KNOWN {
-        return path;
-    }
-    path
+    let segments = req.options().map_while(Result::ok).filter(|o| o.number == option::URI_PATH).map(|o| o.value);
+    crate::proto::show::uri_path_string(segments)
 }
 
 /// libcoap's reason phrases, sent as the payload of library-made errors.
