@@ -183,6 +183,28 @@ static void test_per_block_mode(void) {
   coap_context_set_block_mode(client, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 }
 
+/* coap_resource(3): COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY gives that
+ * resource's handler whole bodies even when the context asks for blocks. */
+static void test_force_single_body_resource(void) {
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("whole"), COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY);
+  coap_register_request_handler(r, COAP_REQUEST_PUT, hnd_put);
+  coap_add_resource(server, r);
+  coap_context_set_block_mode(server, COAP_BLOCK_USE_LIBCOAP);
+  uint8_t *body = pattern(5000);
+  reset_counts();
+  coap_pdu_t *pdu = capi_request(session, COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, "whole");
+  CU_ASSERT(coap_add_data_large_request(session, pdu, 5000, body, NULL, NULL));
+  CU_ASSERT(coap_send(session, pdu) != COAP_INVALID_MID);
+  CU_ASSERT(pump(1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CHANGED);
+  CU_ASSERT_EQUAL(put_calls, 1);
+  CU_ASSERT_EQUAL(put_offset, 0);
+  CU_ASSERT(stored_len == 5000 && memcmp(stored, body, 5000) == 0);
+  free(body);
+  coap_delete_resource(server, r);
+  coap_context_set_block_mode(server, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+}
+
 static void test_megabyte_under_loss(void) {
   /* 1 MB PUT with a quarter of all datagrams lost (the setting is
    * process-wide: requests and responses both suffer), then read back
@@ -354,6 +376,7 @@ static void test_large_request_misuse(void) {
 
 void register_block_large(void) {
   static const capi_test_t tests[] = {
+      {"FORCE_SINGLE_BODY resource: whole bodies in per-block mode", test_force_single_body_resource},
       {"large bodies both ways, single-body mode", test_small_and_large_bodies},
       {"per-block mode with coap_block_build_body", test_per_block_mode},
       {"1 MB under 25% packet loss", test_megabyte_under_loss},

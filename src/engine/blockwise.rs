@@ -255,7 +255,9 @@ impl Context {
     }
 
     /// A Block1 request at a server in library-run block mode.
-    pub(super) fn incoming_block1(&mut self, id: Id, req: Pdu) -> Block1 {
+    /// `single`: the resource asked for whole bodies
+    /// (COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY) whatever the block mode.
+    pub(super) fn incoming_block1(&mut self, id: Id, req: Pdu, single: bool) -> Block1 {
         let Piece { block: b1, offset, size1, too_big, key, rtag } = match self.block1_piece(id, &req, option::BLOCK1) {
             Ok(Some(p)) => p,
             Ok(None) => return Block1::Deliver(req, None),
@@ -269,7 +271,7 @@ impl Context {
             return Block1::Consumed;
         }
         // Q-Block implies single-body delivery, for Block1 bodies too.
-        if self.cfg.block_mode & (SINGLE_BODY | blk::TRY_Q_BLOCK) == 0 {
+        if !single && self.cfg.block_mode & (SINGLE_BODY | blk::TRY_Q_BLOCK) == 0 {
             let total = blk::approx_total(size1, offset, len, b1.more, size);
             return Block1::Deliver(req, Some((offset, total)));
         }

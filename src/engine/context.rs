@@ -64,6 +64,8 @@ pub mod event {
 
 const NOTIFY_CON: u32 = 2;
 const NOTIFY_NON_ALWAYS: u32 = 4;
+/// COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY: bodies reach the handler whole.
+const FORCE_SINGLE_BODY: u32 = 512;
 
 /// A request whose answer comes later (coap_async(3)).
 #[derive(Debug)]
@@ -1685,7 +1687,8 @@ impl Context {
                             }
                         } else if self.cfg.block_mode & super::block::USE_LIBCOAP != 0 && req.option(option::BLOCK1).is_some() {
                             block1 = req.option(option::BLOCK1).map(|o| o.value.to_vec());
-                            match self.incoming_block1(id, req) {
+                            let single = self.resources.get(rid).is_some_and(|r| r.flags & FORCE_SINGLE_BODY != 0);
+                            match self.incoming_block1(id, req, single) {
                                 blockwise::Block1::Consumed => return,
                                 blockwise::Block1::Deliver(r, s) => (req, span) = (r, s),
                             }
