@@ -714,6 +714,57 @@ static void test_unix_domain(void) {
   unlink(cpath);
 }
 
+static int proxy_calls, proxy_hop_limit;
+static void hnd_proxy(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  coap_opt_iterator_t it;
+  coap_opt_t *h = coap_check_option(req, COAP_OPTION_HOP_LIMIT, &it);
+  (void)r, (void)s, (void)q;
+  proxy_calls++;
+  proxy_hop_limit = h ? (int)coap_decode_var_bytes(coap_opt_value(h), coap_opt_length(h)) : -1;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+}
+
+static coap_pdu_t *proxy_request(const char *uri, int hop_limit) {
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, session);
+  uint8_t token[8], b = (uint8_t)hop_limit;
+  size_t tlen;
+  coap_session_new_token(session, &tlen, token);
+  coap_add_token(pdu, tlen, token);
+  if (hop_limit >= 0)
+    coap_add_option(pdu, COAP_OPTION_HOP_LIMIT, 1, &b);
+  coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(uri), (const uint8_t *)uri);
+  return pdu;
+}
+
+/* coap_resource(3) proxy resources: a request whose target host is one of
+ * the names given is served here; others go to the proxy handler, with
+ * Hop-Limit counted down (RFC 8768: 1 is the last hop, 5.08 with this
+ * proxy's address, as libcoap answers). */
+static void test_proxy_names_and_hop_limit(void) {
+  const char *names[] = {"me.example"};
+  coap_resource_t *p = coap_resource_proxy_uri_init(hnd_proxy, 1, names);
+  coap_add_resource(server, p);
+  proxy_calls = 0;
+  responses = 0;
+  coap_send(session, proxy_request("coap://me.example/hello", -1));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_STRING_EQUAL(last_body, "hello");
+  CU_ASSERT_EQUAL(proxy_calls, 0);
+  responses = 0;
+  coap_send(session, proxy_request("coap://other.example/hello", 5));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(proxy_calls, 1);
+  CU_ASSERT_EQUAL(proxy_hop_limit, 4);
+  responses = 0;
+  coap_send(session, proxy_request("coap://other.example/hello", 1));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE(508));
+  CU_ASSERT_STRING_EQUAL(last_body, "127.0.0.1");
+  CU_ASSERT_EQUAL(proxy_calls, 1);
+  coap_delete_resource(server, p);
+}
+
 /* coap_resource(3): a path with bytes a URI cannot carry is registered
  * percent-encoded, and requests carrying the raw bytes find it. */
 static void test_percent_encoded_resource_paths(void) {
@@ -856,6 +907,7 @@ static void test_bad_handles(void) {
 
 void register_session(void) {
   static const capi_test_t tests[] = {
+      {"proxy resource: own names served here, Hop-Limit counted down", test_proxy_names_and_hop_limit},
       {"percent-encoded resource paths match raw request bytes", test_percent_encoded_resource_paths},
       {"port 0 to a server is the default port", test_server_port_zero_is_the_default},
       {"unknown-resource methods, DELETE of nothing, Proxy-Uri without a proxy", test_unknown_and_proxy_requests},

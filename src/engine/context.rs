@@ -41,6 +41,13 @@ pub mod multicast;
 
 /// Datagrams collected in a batch before they are sent anyway.
 const OUTBOX_MAX: usize = 4 * crate::transport::udp::BATCH;
+/// Where a request naming a proxy goes (Context::proxy_target).
+enum ProxyTarget {
+    Forward,
+    Local(Pdu),
+    Bad,
+}
+
 /// Requests a session remembers as waiting for an answer (NON requests
 /// whose answers were lost would otherwise pile up for ever).
 const MAX_OPEN_REQUESTS: usize = 1024;
@@ -1646,14 +1653,29 @@ impl Context {
         if self.reject_unknown_critical(id, &req) {
             return;
         }
-        let path = request_path(&req);
-        let proxied = req.option(option::PROXY_URI).is_some() || req.option(option::PROXY_SCHEME).is_some();
-        let found = if proxied {
-            match self.resources.proxy {
-                Some(rid) => Found::Resource(rid),
+        let mut req = req;
+        let mut proxied = req.option(option::PROXY_URI).is_some() || req.option(option::PROXY_SCHEME).is_some();
+        if proxied {
+            let Some(prid) = self.resources.proxy else {
                 // RFC 7252 §5.7.2: a server that is no forward-proxy says so.
-                None => return self.answer_error(id, &req, msg::PROXYING_NOT_SUPPORTED),
+                return self.answer_error(id, &req, msg::PROXYING_NOT_SUPPORTED);
+            };
+            match self.proxy_target(prid, &req) {
+                ProxyTarget::Forward => {
+                    if !self.hop_limit_passes(id, &mut req) {
+                        return;
+                    }
+                }
+                ProxyTarget::Local(local) => {
+                    req = local;
+                    proxied = false;
+                }
+                ProxyTarget::Bad => return self.answer_error(id, &req, msg::BAD_OPTION),
             }
+        }
+        let path = request_path(&req);
+        let found = if proxied {
+            self.resources.proxy.map_or(Found::NotFound, Found::Resource)
         } else {
             match self.resources.find(&path) {
                 // The unknown-resource handler takes only the methods it
@@ -1717,6 +1739,76 @@ impl Context {
     /// exactly as in a libcoap built without them: Q-Block ones are
     /// echoed, an OSCORE request gets a bare 4.02. True when the request
     /// was answered.
+    /// Where a request naming a proxy goes (coap_resource(3)): served here
+    /// when its host is one of the names the proxy resource was given,
+    /// rewritten as a plain request; forwarded by the proxy handler
+    /// otherwise. Bad when Proxy-Scheme comes without Uri-Host or the
+    /// Proxy-Uri cannot be read.
+    fn proxy_target(&self, prid: Id, req: &Pdu) -> ProxyTarget {
+        let names = self.resources.get(prid).map_or(&[][..], |r| r.proxy_names.as_slice());
+        let is_ours = |host: &[u8]| names.iter().any(|n| n.eq_ignore_ascii_case(host));
+        if let Some(pu) = req.option(option::PROXY_URI) {
+            let Ok(uri) = crate::proto::uri::split_proxy_uri(pu.value) else { return ProxyTarget::Bad };
+            if !is_ours(uri.host) {
+                return ProxyTarget::Forward;
+            }
+            let add = crate::proto::uri::uri_options(&uri, false, false);
+            let drop = [option::PROXY_URI, option::URI_HOST, option::URI_PORT, option::URI_PATH, option::URI_QUERY];
+            return match blk::rebuild(req, req.typ, req.mid, req.token(), &drop, &add, req.payload().unwrap_or_default()) {
+                Some(local) => ProxyTarget::Local(local),
+                None => ProxyTarget::Bad,
+            };
+        }
+        let Some(host) = req.option(option::URI_HOST) else { return ProxyTarget::Bad };
+        if !is_ours(host.value) {
+            return ProxyTarget::Forward;
+        }
+        match blk::rebuild(req, req.typ, req.mid, req.token(), &[option::PROXY_SCHEME], &[], req.payload().unwrap_or_default()) {
+            Some(local) => ProxyTarget::Local(local),
+            None => ProxyTarget::Bad,
+        }
+    }
+
+    /// RFC 8768 at a forward-proxy: Hop-Limit 1 is the last hop (5.08),
+    /// 0 is malformed (4.00); otherwise one less goes on to the handler.
+    fn hop_limit_passes(&mut self, id: Id, req: &mut Pdu) -> bool {
+        let Some(v) = blk::uint_option(req, option::HOP_LIMIT) else { return true };
+        match v {
+            0 => {
+                self.answer_error(id, req, msg::BAD_REQUEST);
+                false
+            }
+            1 => {
+                // As libcoap: Hop-Limit 255 and this proxy's address in the
+                // payload, which tells the client where the loop ended.
+                let mut resp = self.response_skeleton(id, req);
+                resp.code = msg::HOP_LIMIT_REACHED;
+                let _ = resp.add_option(option::HOP_LIMIT, &[255]);
+                let me = match self.local_addr(id) {
+                    Some(Address::V4(a)) => a.ip().to_string(),
+                    Some(Address::V6(a)) => a.ip().to_string(),
+                    _ => String::new(),
+                };
+                let _ = resp.add_payload(me.as_bytes());
+                self.finish_request(id, req.typ, req.code, req.mid, resp);
+                false
+            }
+            v => {
+                let left = [u8::try_from(v - 1).unwrap_or(u8::MAX)];
+                match blk::rebuild(req, req.typ, req.mid, req.token(), &[option::HOP_LIMIT], &[(option::HOP_LIMIT, left.to_vec())], req.payload().unwrap_or_default()) {
+                    Some(r) => {
+                        *req = r;
+                        true
+                    }
+                    None => {
+                        self.answer_error(id, req, msg::INTERNAL_ERROR);
+                        false
+                    }
+                }
+            }
+        }
+    }
+
     /// An option this context does not know (nor was told of with
     /// coap_register_option()).
     fn unknown_option(&self, n: u16) -> bool {
@@ -2074,6 +2166,7 @@ pub fn response_phrase(code: u8) -> &'static str {
         c if c == msg::BAD_REQUEST => "Bad Request",
         c if c == msg::DELETED => "Deleted",
         c if c == msg::PROXYING_NOT_SUPPORTED => "Proxying Not Supported",
+        c if c == msg::HOP_LIMIT_REACHED => "Hop Limit Reached",
         _ => "",
     }
 }

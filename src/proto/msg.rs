@@ -80,6 +80,7 @@ pub const REQUEST_ENTITY_INCOMPLETE: u8 = code(4, 8);
 pub const REQUEST_TOO_LARGE: u8 = code(4, 13);
 pub const INTERNAL_ERROR: u8 = code(5, 0);
 pub const PROXYING_NOT_SUPPORTED: u8 = code(5, 5);
+pub const HOP_LIMIT_REACHED: u8 = code(5, 8);
 pub const CSM: u8 = code(7, 1);
 pub const PING: u8 = code(7, 2);
 pub const PONG: u8 = code(7, 3);
