@@ -235,6 +235,38 @@ static void test_registration_flood_is_bounded(void) {
 
 /* Deleting an observed resource tells its observers (4.04, RFC 7641) and
  * lets go of their sessions. */
+/* coap_persist(3): freeing a context deletes its resources, and their
+ * observers hear 4.04 (unless coap_persist_stop() asked to keep them). */
+static void test_free_context_tells_observers(void) {
+  coap_address_t a;
+  uint16_t p = (uint16_t)(port + 1);
+  capi_loopback(&a, p);
+  coap_context_t *srv = coap_new_context(&a);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("obs"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_get);
+  coap_resource_set_get_observable(r, 1);
+  coap_add_resource(srv, r);
+  coap_session_t *s = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  uint8_t zero = 0;
+  coap_add_token(pdu, 3, (const uint8_t *)"fre");
+  coap_add_option(pdu, COAP_OPTION_OBSERVE, 0, &zero);
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"obs");
+  notifications = 0;
+  coap_send(s, pdu);
+  for (int i = 0; i < 100 && notifications < 1; i++) {
+    coap_io_process(srv, 5);
+    coap_io_process(client, 5);
+  }
+  CU_ASSERT_EQUAL_FATAL(notifications, 1);
+  last_code = 0;
+  coap_free_context(srv);
+  for (int i = 0; i < 50 && last_code == 0; i++)
+    coap_io_process(client, 5);
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_session_release(s);
+}
+
 static void test_delete_observed_resource(void) {
   notifications = 0;
   send_get("del", COAP_OBSERVE_ESTABLISH);
@@ -253,6 +285,7 @@ static void test_delete_observed_resource(void) {
 
 void register_observe(void) {
   static const capi_test_t tests[] = {
+      {"freeing the context sends observers 4.04", test_free_context_tells_observers},
       {"five NON notifications, then a CON", test_every_sixth_notification_is_con},
       {"COAP_RESPONSE_FAIL from the handler: RST, the observation ends", test_refused_notification_ends_the_observation},
       {"register, notify, cancel", test_register_notify_cancel},

@@ -249,6 +249,9 @@ pub struct Context {
     armed_due: Option<u64>,
     /// coap_free_context() is deleting everything.
     pub closing: bool,
+    /// coap_persist_stop(): observations are kept for the next run, so
+    /// deleting resources at coap_free_context() tells observers nothing.
+    pub observe_no_clear: bool,
     /// DTLS server set-up and helpers (dtls_layer.rs).
     dtls: dtls::Layer,
     /// coap_persist(3) changes for the FFI layer (persist.rs).
@@ -346,6 +349,7 @@ impl Context {
             etag_counter: 0,
             armed_due: None,
             closing: false,
+            observe_no_clear: false,
             dtls: dtls::Layer::default(),
             persist: persist::Journal::default(),
             mcast: multicast::State::default(),
@@ -1084,12 +1088,13 @@ impl Context {
     pub fn delete_resource(&mut self, rid: Id) -> Option<super::resource::Resource> {
         let mut r = self.resources.remove(rid)?;
         for o in std::mem::take(&mut r.observers) {
-            // A context being freed says nothing: with coap_persist the
-            // observations outlive this process.
-            if let Some(s) = self.sessions.get_mut(o.session).filter(|_| !self.closing) {
+            // A context being freed after coap_persist_stop() says nothing:
+            // the observations outlive this process (coap_persist(3)).
+            let silent = self.closing && self.observe_no_clear;
+            if let Some(s) = self.sessions.get_mut(o.session).filter(|_| !silent) {
                 let typ = if r.flags & NOTIFY_CON != 0 { MsgType::Con } else { MsgType::Non };
                 let mut gone = Pdu::new(typ, msg::NOT_FOUND, s.new_mid(), 0);
-                if gone.add_token(&o.token).is_ok() && gone.add_payload(response_phrase(msg::NOT_FOUND).as_bytes()).is_ok() {
+                if gone.add_token(&o.token).is_ok() {
                     if let Err(e) = self.send_now(o.session, gone, now()) {
                         log::debug!("4.04 to an observer of a deleted resource not sent: {e:?}");
                     }

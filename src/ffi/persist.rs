@@ -382,6 +382,7 @@ pub unsafe extern "C" fn coap_persist_startup(
 pub unsafe extern "C" fn coap_persist_stop(context: *mut coap_context_t) {
     guard("coap_persist_stop", || {
         handle!("coap_persist_stop", context, ContextObj);
+        engine!("coap_persist_stop", context).observe_no_clear = true;
         forget(context);
         configure(context);
     })
