@@ -254,6 +254,38 @@ static void test_handshake_log_lines(void) {
   free_contexts();
 }
 
+/* coap_context(3) max_handshake_sessions: past the limit the least
+ * recently active session still in handshake is removed, so a peer that
+ * stalls mid-handshake does not lock the next one out. */
+static void test_stalled_handshake_makes_room(void) {
+  uint16_t p;
+  new_contexts();
+  CU_ASSERT_EQUAL(coap_context_set_psk(server, "hint", (const uint8_t *)"secret", 6), 1);
+  coap_context_set_max_handshake_sessions(server, 1);
+  p = start_server();
+  coap_context_t *stalled = coap_new_context(NULL);
+  coap_address_t a;
+  capi_loopback(&a, p);
+  coap_session_t *sa = coap_new_client_session_psk(stalled, NULL, &a, COAP_PROTO_DTLS, "id", (const uint8_t *)"secret", 6);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+  /* ClientHello, cookie, ClientHello again, the server's flight; then the
+   * stalled client says nothing more. */
+  usleep(20000);
+  coap_io_process(server, COAP_IO_NO_WAIT); /* ClientHello: cookie */
+  usleep(20000);
+  coap_io_process(stalled, COAP_IO_NO_WAIT); /* ClientHello with it */
+  usleep(20000);
+  coap_io_process(server, COAP_IO_NO_WAIT); /* a session, in handshake */
+  s_connected = 0;
+  session = psk_client(p, "client", "secret");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  CU_ASSERT(get_hello(session, 5000));
+  CU_ASSERT_EQUAL(coap_session_get_state(session), COAP_SESSION_STATE_ESTABLISHED);
+  coap_session_release(sa);
+  coap_free_context(stalled);
+  free_contexts();
+}
+
 static void test_psk2_callbacks_and_reentry(void) {
   coap_dtls_spsk_t setup;
   uint16_t p;
@@ -633,6 +665,7 @@ static void test_pki(void) {
 void register_dtls(void) {
   static const capi_test_t tests[] = {
       {"PSK handshake, GET, SSL*, psk getters, close", test_psk_get},
+      {"a stalled handshake makes room past max_handshake_sessions", test_stalled_handshake_makes_room},
       {"libcoap's handshake-step and alert log lines; close_notify answered", test_handshake_log_lines},
       {"PSK id call-back, re-entry refused, rejected identity", test_psk2_callbacks_and_reentry},
       {"client hint call-back picks identity and key", test_client_hint_callback},

@@ -381,10 +381,21 @@ impl Context {
             Listen::Accept(mut conn) => {
                 let max = self.cfg.max_handshake_sessions as usize;
                 if max > 0 {
-                    let busy = self.sessions.iter().filter(|(_, s)| s.dtls.as_deref().is_some_and(|d| d.is_handshaking())).count();
-                    if busy >= max {
-                        log::warn!("DTLS: {busy} handshakes already running; {from} refused");
-                        return;
+                    // coap_context(3): past the limit the least recently
+                    // active session still in handshake is removed, so a few
+                    // stalled peers cannot lock everyone else out.
+                    let busy: Vec<(u64, Id)> = self
+                        .sessions
+                        .iter()
+                        .filter(|(_, s)| s.dtls.as_deref().is_some_and(|d| d.is_handshaking()))
+                        .map(|(id, s)| (s.last_activity, id))
+                        .collect();
+                    if busy.len() >= max {
+                        if let Some(&(_, oldest)) = busy.iter().min_by_key(|(t, _)| *t) {
+                            log::info!("DTLS: {} handshakes running; the oldest makes room for {from}", busy.len());
+                            self.dtls_close(oldest);
+                            self.reap(oldest);
+                        }
                     }
                 }
                 let sid = self.server_session(ep, from);
