@@ -254,6 +254,49 @@ static void test_handshake_log_lines(void) {
   free_contexts();
 }
 
+static int nacks, last_nack = -1;
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason, const coap_mid_t mid) {
+  (void)s, (void)sent, (void)mid;
+  nacks++;
+  last_nack = (int)reason;
+}
+
+/* coap_recovery(3): a DTLS handshake nobody answers is resent
+ * MAX_RETRANSMIT times, then fails with DTLS_CLOSED and a TLS_FAILED NACK
+ * for the request that waited for it (which itself was never sent). */
+static void test_unanswered_handshake_fails_after_max_retransmit(void) {
+  struct sockaddr_in me;
+  socklen_t len = sizeof(me);
+  int hellos = 0;
+  uint8_t buf[600];
+  int silent = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&me, 0, sizeof(me));
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CU_ASSERT_FATAL(bind(silent, (struct sockaddr *)&me, sizeof(me)) == 0);
+  CU_ASSERT_FATAL(getsockname(silent, (struct sockaddr *)&me, &len) == 0);
+  new_contexts();
+  coap_register_nack_handler(client, on_nack);
+  nacks = 0;
+  last_nack = -1;
+  session = psk_client(ntohs(me.sin_port), "client", "secret");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  coap_session_set_max_retransmit(session, 1);
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, session);
+  coap_send(session, pdu);
+  for (int i = 0; i < 100 && nacks == 0; i++) {
+    coap_io_process(client, 50);
+    while (recv(silent, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+      hellos++;
+  }
+  CU_ASSERT_EQUAL(hellos, 2); /* the ClientHello and one retransmission */
+  CU_ASSERT_EQUAL(c_closed, 1);
+  CU_ASSERT_EQUAL(nacks, 1);
+  CU_ASSERT_EQUAL(last_nack, COAP_NACK_TLS_FAILED);
+  close(silent);
+  free_contexts();
+}
+
 /* coap_context(3) max_handshake_sessions: past the limit the least
  * recently active session still in handshake is removed, so a peer that
  * stalls mid-handshake does not lock the next one out. */
@@ -666,6 +709,7 @@ void register_dtls(void) {
   static const capi_test_t tests[] = {
       {"PSK handshake, GET, SSL*, psk getters, close", test_psk_get},
       {"a stalled handshake makes room past max_handshake_sessions", test_stalled_handshake_makes_room},
+      {"an unanswered handshake fails after MAX_RETRANSMIT resends", test_unanswered_handshake_fails_after_max_retransmit},
       {"libcoap's handshake-step and alert log lines; close_notify answered", test_handshake_log_lines},
       {"PSK id call-back, re-entry refused, rejected identity", test_psk2_callbacks_and_reentry},
       {"client hint call-back picks identity and key", test_client_hint_callback},

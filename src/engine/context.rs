@@ -946,6 +946,14 @@ impl Context {
             s.flight_mut().waiting.push_back((pdu.typ, pdu));
             return Ok(mid);
         }
+        if self.dtls_handshaking(id) {
+            // Sent (and timed) once the handshake is done: a CON must not
+            // count retransmissions of a message that has not gone out.
+            if let Some(s) = self.sessions.get_mut(id) {
+                s.flight_mut().waiting.push_back((pdu.typ, pdu));
+            }
+            return Ok(mid);
+        }
         self.send_now(id, pdu, now)?;
         Ok(mid)
     }
@@ -979,6 +987,9 @@ impl Context {
 
     /// Sends queued messages NSTART now allows.
     fn release_waiting(&mut self, id: Id) {
+        if self.dtls_handshaking(id) {
+            return; // dtls_connected() releases them
+        }
         loop {
             let Some(s) = self.sessions.get_mut(id) else { return };
             if s.in_flight() >= usize::from(s.tx().nstart.max(1)) {

@@ -113,6 +113,9 @@ pub struct DtlsSession {
     armed: Option<u64>,
     /// Handshake deadline (engine ticks).
     deadline: u64,
+    /// Handshake flights resent so far; past MAX_RETRANSMIT the handshake
+    /// fails (coap_recovery(3), as libcoap counts them).
+    retries: u16,
 }
 
 impl DtlsSession {
@@ -248,6 +251,7 @@ impl Context {
                 queue: Vec::new(),
                 armed: None,
                 deadline,
+                retries: 0,
             }));
         }
         for d in flight {
@@ -409,7 +413,7 @@ impl Context {
                 }
                 let (mut out, mut app, mut events) = (Vec::new(), Vec::new(), Vec::new());
                 conn.drive(&mut out, &mut app, &mut events);
-                s.dtls = Some(Box::new(DtlsSession { _ctx: None, conn: Some(conn), state: State::Handshake, queue: Vec::new(), armed: None, deadline }));
+                s.dtls = Some(Box::new(DtlsSession { _ctx: None, conn: Some(conn), state: State::Handshake, queue: Vec::new(), armed: None, deadline, retries: 0 }));
                 self.dtls_after(sid, out, events);
                 self.dtls_deliver(sid, from, ifindex, app);
             }
@@ -476,6 +480,15 @@ impl Context {
                 log::debug!("DTLS: sending to {remote}: {e}");
             }
         }
+        // Messages the application sent during the handshake go now, their
+        // retransmission timers starting from here.
+        self.release_waiting(sid);
+    }
+
+    /// Whether a session's DTLS handshake is still running (its CoAP
+    /// messages wait until it is done, as libcoap holds them).
+    pub(super) fn dtls_handshaking(&self, sid: Id) -> bool {
+        self.sessions.get(sid).and_then(|s| s.dtls.as_deref()).is_some_and(|d| d.state == State::Handshake)
     }
 
     /// The association ended (close_notify, error, timeout): frees the
@@ -523,7 +536,9 @@ impl Context {
     }
 
     pub(super) fn dtls_timer(&mut self, sid: Id, now: u64) {
-        let Some(d) = self.sessions.get_mut(sid).and_then(|s| s.dtls.as_deref_mut()) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let max_retransmit = s.tx().max_retransmit;
+        let Some(d) = s.dtls.as_deref_mut() else { return };
         d.armed = None;
         let (mut out, mut events) = (Vec::new(), Vec::new());
         if d.state == State::Handshake && now >= d.deadline {
@@ -531,8 +546,17 @@ impl Context {
             self.dtls_down(sid, event::DTLS_ERROR);
             return;
         }
+        let handshaking = d.state == State::Handshake;
         if let Some(c) = d.conn.as_deref_mut() {
             if c.timeout().is_some() {
+                if handshaking && d.retries >= max_retransmit {
+                    log::info!("DTLS: no answer to the handshake after {} retransmissions", d.retries);
+                    self.dtls_down(sid, event::DTLS_CLOSED);
+                    return;
+                }
+                if handshaking {
+                    d.retries += 1;
+                }
                 c.on_timeout(&mut out, &mut events);
             }
         }
