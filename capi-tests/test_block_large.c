@@ -183,6 +183,37 @@ static void test_per_block_mode(void) {
   coap_context_set_block_mode(client, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 }
 
+static int fresh_calls;
+static void hnd_fresh(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  coap_opt_iterator_t it;
+  (void)r, (void)s, (void)q;
+  fresh_calls++;
+  if (!coap_check_option(req, COAP_OPTION_ECHO, &it)) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE(401));
+    coap_add_option(resp, COAP_OPTION_ECHO, 4, (const uint8_t *)"\x01\x02\x03\x04");
+    return;
+  }
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+}
+
+/* coap_pdu_setup(3), RFC 9175: under COAP_BLOCK_USE_LIBCOAP a 4.01 with
+ * Echo makes the library send the request again with that Echo; the
+ * application sees only the answer to the retry. */
+static void test_echo_reflected(void) {
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("fresh"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_GET, hnd_fresh);
+  coap_add_resource(server, r);
+  reset_counts();
+  fresh_calls = 0;
+  CU_ASSERT(coap_send(session, capi_request(session, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "fresh")) != COAP_INVALID_MID);
+  CU_ASSERT(pump(1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_EQUAL(responses, 1);
+  CU_ASSERT_EQUAL(fresh_calls, 2);
+  coap_delete_resource(server, r);
+}
+
 /* coap_resource(3): COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY gives that
  * resource's handler whole bodies even when the context asks for blocks. */
 static void test_force_single_body_resource(void) {
@@ -376,6 +407,7 @@ static void test_large_request_misuse(void) {
 
 void register_block_large(void) {
   static const capi_test_t tests[] = {
+      {"a 4.01 with Echo is answered with the request again", test_echo_reflected},
       {"FORCE_SINGLE_BODY resource: whole bodies in per-block mode", test_force_single_body_resource},
       {"large bodies both ways, single-body mode", test_small_and_large_bodies},
       {"per-block mode with coap_block_build_body", test_per_block_mode},

@@ -63,6 +63,9 @@ impl Context {
         if self.q_probe_answer(id, &received) || self.q_response(id, &sent, &received) {
             return;
         }
+        if self.echo_retry(id, &sent, &received) {
+            return;
+        }
         let (sent, received) = match self.continue_upload(id, sent, received) {
             Some(next) => next,
             None => return,
@@ -80,6 +83,36 @@ impl Context {
         };
         let (sent, received, span) = delivery;
         self.push_event(Event::Response { session: id, sent, received, span });
+    }
+
+    /// RFC 9175 freshness, as coap_pdu_setup(3) says the library does it
+    /// under COAP_BLOCK_USE_LIBCOAP: a 4.01 carrying Echo makes the request
+    /// go again with that Echo, and the application hears only the answer
+    /// to the retry. One retry per Echo value (a server that keeps asking
+    /// gets its 4.01 through).
+    fn echo_retry(&mut self, id: Id, sent: &Option<Pdu>, received: &Pdu) -> bool {
+        if self.cfg.block_mode & USE_LIBCOAP == 0 || received.code != msg::code(4, 1) {
+            return false;
+        }
+        let (Some(sent), Some(echo)) = (sent, received.option(option::ECHO)) else { return false };
+        if sent.option(option::ECHO).is_some_and(|o| o.value == echo.value) {
+            return false;
+        }
+        let Some(s) = self.sessions.get_mut(id) else { return false };
+        let mid = s.new_mid();
+        let add = [(option::ECHO, echo.value.to_vec())];
+        let Some(retry) = blk::rebuild(sent, sent.typ, mid, sent.token(), &[option::ECHO], &add, sent.payload().unwrap_or_default())
+        else {
+            return false;
+        };
+        log::debug!("4.01 with Echo: request sent again with it");
+        match self.send(id, retry) {
+            Ok(_) => true,
+            Err(e) => {
+                log::debug!("Echo retry not sent ({e:?})");
+                false
+            }
+        }
     }
 
     /// Sends the next Block1 piece on 2.31; None when it did. Otherwise the
