@@ -16,10 +16,14 @@ static int last_has_observe;
 static int refuse_notifications; /* the response handler returns FAIL */
 static char types[16];             /* 'A'/'N'/'C' per response, from 1 */
 
+static int handler_saw_observe; /* calls that found Observe in the response */
 static void hnd_get(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                     coap_pdu_t *resp) {
   char text[16];
+  coap_opt_iterator_t it;
   (void)r, (void)s, (void)req, (void)q;
+  if (coap_check_option(resp, COAP_OPTION_OBSERVE, &it))
+    handler_saw_observe++;
   snprintf(text, sizeof(text), "%d", counter);
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
   coap_add_data(resp, strlen(text), (const uint8_t *)text);
@@ -136,6 +140,7 @@ static void test_every_sixth_notification_is_con(void) {
   coap_binary_t token = {3, (uint8_t *)"ob4"};
   memset(types, 0, sizeof(types));
   notifications = 0;
+  handler_saw_observe = 0;
   send_get("ob4", COAP_OBSERVE_ESTABLISH);
   pump(1);
   for (int n = 2; n <= 8; n++) {
@@ -143,6 +148,9 @@ static void test_every_sixth_notification_is_con(void) {
     pump(n);
   }
   CU_ASSERT_STRING_EQUAL(types + 1, "ANNNNNCN");
+  /* coap_handler(3): Observe is in the response before the handler runs,
+   * for the registration and each notification. */
+  CU_ASSERT_EQUAL(handler_saw_observe, 8);
   /* coap_io(3): an observation the client holds keeps I/O pending. */
   CU_ASSERT_EQUAL(coap_io_pending(client), 1);
   CU_ASSERT_EQUAL(coap_cancel_observe(session, &token, COAP_MESSAGE_CON), 1);

@@ -1019,6 +1019,10 @@ impl Context {
         if let Some(b1) = block1.filter(|_| ok && response.option(option::BLOCK1).is_none()) {
             let _ = response.add_option_before_payload(option::BLOCK1, &b1);
         }
+        if matches!(observe, Observe::Register(_) | Observe::Notify(_)) {
+            // Set again below with the value that goes, or not at all.
+            response.remove_option(option::OBSERVE);
+        }
         match observe {
             Observe::None => {}
             Observe::Register(request) => {
@@ -1208,6 +1212,10 @@ impl Context {
                 let typ = if con { MsgType::Con } else { MsgType::Non };
                 let mut response = Pdu::new(typ, msg::EMPTY, mid, 0);
                 let _ = response.add_token(&token);
+                // coap_handler(3): the handler finds Observe in the response
+                // already (finish_reply sets the value sent).
+                let seq = self.resources.get(rid).map_or(0, |r| r.obs_seq);
+                let _ = response.add_option(option::OBSERVE, &observe::seq_bytes(seq));
                 let reply = Reply {
                     session: sid,
                     resource: rid,
@@ -1737,8 +1745,15 @@ impl Context {
                         if let Some(resp) = self.serve_block2(id, &req) {
                             return self.finish_request(id, req.typ, req.code, req.mid, resp);
                         }
-                        let response = self.response_skeleton(id, &req);
+                        let mut response = self.response_skeleton(id, &req);
                         let observe = self.observe_request(id, rid, &req);
+                        if matches!(observe, Observe::Register(_)) {
+                            // As for notifications: Observe is in the response
+                            // the handler fills (finish_reply settles it).
+                            if let Some(r) = self.resources.get(rid).filter(|r| r.observable) {
+                                let _ = response.add_option(option::OBSERVE, &observe::seq_bytes(r.obs_seq));
+                            }
+                        }
                         let reply = Reply { session: id, resource: rid, request_typ: req.typ, request_code: req.code, request_mid: req.mid, observe, block1 };
                         self.push_event(Event::Request { session: id, resource: rid, handler, request: req, response, reply, span });
                     }
