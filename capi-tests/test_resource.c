@@ -64,6 +64,13 @@ static void test_attributes_userdata_delete(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(attr);
   CU_ASSERT_PTR_EQUAL(coap_find_attr(r, coap_make_str_const("title")), attr);
   CU_ASSERT_PTR_NULL(coap_find_attr(r, coap_make_str_const("rt")));
+  {
+    /* Two of a name: the newest is found first, as in libcoap. */
+    coap_attr_t *one = coap_add_attr(r, coap_make_str_const("if"), coap_make_str_const("one"), 0);
+    coap_attr_t *two = coap_add_attr(r, coap_make_str_const("if"), coap_make_str_const("two"), 0);
+    CU_ASSERT_PTR_NOT_NULL(one);
+    CU_ASSERT_PTR_EQUAL(coap_find_attr(r, coap_make_str_const("if")), two);
+  }
   CU_ASSERT(coap_attr_get_value(attr)->length == 3 && memcmp(coap_attr_get_value(attr)->s, "\"x\"", 3) == 0);
   path = coap_resource_get_uri_path(r);
   CU_ASSERT(path && path->length == 3 && memcmp(path->s, "a/b", 3) == 0);

@@ -126,6 +126,12 @@ static coap_pdu_t *request(coap_pdu_type_t type, coap_pdu_code_t code, const cha
   return pdu;
 }
 
+static int server_pings;
+static void on_server_ping(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
+  (void)s, (void)received, (void)mid;
+  server_pings++;
+}
+
 static int setup(void) {
   coap_address_t a;
   coap_resource_t *r;
@@ -150,6 +156,7 @@ static int setup(void) {
   coap_register_nack_handler(client, on_nack);
   coap_register_pong_handler(client, on_pong);
   coap_register_event_handler(server, on_event);
+  coap_register_ping_handler(server, on_server_ping);
   capi_loopback(&a, port);
   session = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
   return session ? 0 : 1;
@@ -321,6 +328,19 @@ static void test_unknown_and_proxy_requests(void) {
   CU_ASSERT_FATAL(pump(&responses, 1));
   CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
   CU_ASSERT_STRING_EQUAL(last_body, "Proxying Not Supported");
+}
+
+/* An empty NON message is taken as a ping as well, as libcoap does:
+ * the ping handler hears it and the sender gets RST. */
+static void test_empty_non_is_a_ping(void) {
+  int pings_before = server_pings;
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_NON, 0, coap_new_message_id(session), 0);
+  coap_send(session, pdu);
+  for (int i = 0; i < 100 && server_pings == pings_before; i++) {
+    coap_io_process(server, 5);
+    coap_io_process(client, 5);
+  }
+  CU_ASSERT_EQUAL(server_pings, pings_before + 1);
 }
 
 static void test_ping_pong(void) {
@@ -907,6 +927,7 @@ static void test_bad_handles(void) {
 
 void register_session(void) {
   static const capi_test_t tests[] = {
+      {"an empty NON is a ping", test_empty_non_is_a_ping},
       {"proxy resource: own names served here, Hop-Limit counted down", test_proxy_names_and_hop_limit},
       {"percent-encoded resource paths match raw request bytes", test_percent_encoded_resource_paths},
       {"port 0 to a server is the default port", test_server_port_zero_is_the_default},

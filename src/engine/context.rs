@@ -1474,11 +1474,12 @@ impl Context {
         match (pdu.typ, msg::code_class(pdu.code), pdu.code) {
             (MsgType::Ack, _, _) => self.on_ack(id, pdu),
             (MsgType::Rst, _, _) => self.on_rst(id, pdu),
-            (MsgType::Con, _, msg::EMPTY) => {
+            // A ping: RST and the ping handler; an empty NON too, as
+            // libcoap takes it.
+            (MsgType::Con | MsgType::Non, _, msg::EMPTY) => {
                 self.send_empty(id, MsgType::Rst, pdu.mid);
                 self.push_event(Event::Ping { session: id, received: pdu });
             }
-            (MsgType::Non, _, msg::EMPTY) => {}
             (_, 0, _) => self.on_request(id, pdu),
             (_, 2..=5, _) => self.on_response(id, pdu),
             _ => {

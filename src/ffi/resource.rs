@@ -479,7 +479,8 @@ pub unsafe extern "C" fn coap_find_attr(resource: *mut coap_resource_t, name: *m
             crate::ffi::boundary::null_arg("coap_find_attr", "name");
             return std::ptr::null_mut();
         };
-        cell.attrs.iter().find(|(n, _)| *n == want).map_or(std::ptr::null_mut(), |(_, a)| *a)
+        // The newest first, as libcoap keeps them (and lists them).
+        cell.attrs.iter().rev().find(|(n, _)| *n == want).map_or(std::ptr::null_mut(), |(_, a)| *a)
     })
 }
 
