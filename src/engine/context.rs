@@ -2049,8 +2049,9 @@ impl Context {
         }
         p.attempt += 1;
         let mut wait = tx.timeout(p.first_timeout, p.attempt);
-        if p.keepalive && keepalive_ms > 0 {
-            // coap_keepalive(3): back-off capped at the keepalive interval.
+        if keepalive_ms > 0 {
+            // coap_keepalive(3): with keepalive set, every CON's back-off is
+            // capped at its interval (the retransmission count is not).
             wait = wait.min(keepalive_ms);
         }
         p.due = now + wait;
@@ -2104,6 +2105,12 @@ impl Context {
         let due = s.last_activity + ms;
         if due > now {
             self.push_timer(due, id.index(), TimerKind::Keepalive);
+            return;
+        }
+        if s.flight().is_some_and(|f| f.pending.iter().any(|p| p.keepalive)) {
+            // The last ping is still being retransmitted: its outcome
+            // (answer or KEEPALIVE_FAILURE) comes first.
+            self.push_timer(now + ms, id.index(), TimerKind::Keepalive);
             return;
         }
         let mid = s.new_mid();
