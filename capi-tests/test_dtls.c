@@ -619,6 +619,38 @@ static void pki_defaults(coap_dtls_pki_t *p) {
   p->cert_chain_verify_depth = 2;
 }
 
+/* coap_endpoint_client(3): coap_new_client_session() with DTLS makes a
+ * certificate handshake with no certificate of the client's own; the
+ * server's is checked against the context's root CAs. */
+static void test_plain_new_client_session_dtls(void) {
+  coap_dtls_pki_t sp;
+  char ca[128], cert[128], key[128];
+  coap_address_t a;
+  uint16_t p;
+  if (!have_certs) {
+    CU_FAIL("openssl CLI could not make test certificates");
+    return;
+  }
+  new_contexts();
+  snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
+  snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
+  snprintf(key, sizeof(key), "%s/server.key", certdir);
+  memset(&sp, 0, sizeof(sp));
+  sp.version = COAP_DTLS_PKI_SETUP_VERSION; /* no client certificate asked for */
+  sp.pki_key.key_type = COAP_PKI_KEY_PEM;
+  sp.pki_key.key.pem.public_cert = cert;
+  sp.pki_key.key.pem.private_key = key;
+  CU_ASSERT_EQUAL_FATAL(coap_context_set_pki(server, &sp), 1);
+  p = start_server();
+  capi_loopback(&a, p);
+  CU_ASSERT_EQUAL(coap_context_set_pki_root_cas(client, ca, NULL), 1);
+  session = coap_new_client_session(client, NULL, &a, COAP_PROTO_DTLS);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(session);
+  CU_ASSERT_EQUAL(coap_session_get_proto(session), COAP_PROTO_DTLS);
+  CU_ASSERT(get_hello(session, 5000));
+  free_contexts();
+}
+
 static void test_pki(void) {
   coap_dtls_pki_t sp, cp;
   coap_address_t a;
@@ -719,6 +751,7 @@ void register_dtls(void) {
       {"bad set-up data is refused", test_bad_setup},
       {"garbage to a DTLS endpoint is dropped", test_garbage_dropped},
       {"PKI: PEM files, PEM buffers, ASN.1, CN call-back, no cert", test_pki},
+      {"coap_new_client_session() with DTLS: no own certificate, root CAs", test_plain_new_client_session_dtls},
       {NULL, NULL}};
   next_port = (uint16_t)(20000 + (getpid() * 7 + 13) % 20000);
   make_certs();

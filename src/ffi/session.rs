@@ -140,10 +140,19 @@ pub unsafe extern "C" fn coap_new_client_session(
     proto: Proto,
 ) -> *mut coap_session_t {
     guard("coap_new_client_session", || {
+        if proto == coap_proto_t::COAP_PROTO_DTLS as Proto {
+            // As libcoap with neither PSK nor PKI given: a certificate
+            // handshake with no certificate of our own, the server's
+            // checked against the context's root CAs.
+            return new_dtls_client("coap_new_client_session", context, local_if, server, proto, |engine| {
+                let cfg = crate::transport::dtls::PkiConfig { verify_peer_cert: true, ..Default::default() };
+                crate::transport::dtls::DtlsContext::client_pki(engine.dtls_client_pki_config(cfg))
+            });
+        }
         let server = arg_ref!("coap_new_client_session", server);
         let engine = engine!("coap_new_client_session", context);
         if proto != coap_proto_t::COAP_PROTO_UDP as Proto {
-            log::warn!("coap_new_client_session: protocol {proto} is not supported by this build (UDP only)");
+            log::warn!("coap_new_client_session: protocol {proto} is not supported by this build (UDP and DTLS only)");
             return std::ptr::null_mut();
         }
         let Some(remote) = server_address(server, false) else {
