@@ -19,6 +19,7 @@ static size_t put_offset, put_total;
 static coap_binary_t *pieces; /* per-block mode: the body being rebuilt */
 
 static int responses, last_code;
+static size_t last_offset;
 static coap_binary_t *answer;
 
 static void on_release(coap_session_t *s, void *app) {
@@ -74,8 +75,10 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
   size_t len, offset, total;
   (void)s, (void)sent, (void)mid;
   last_code = coap_pdu_get_code(received);
-  if (coap_get_data_large(received, &len, &data, &offset, &total))
+  if (coap_get_data_large(received, &len, &data, &offset, &total)) {
     answer = coap_block_build_body(answer, len, data, offset, total);
+    last_offset = offset;
+  }
   if (!coap_get_data_large(received, &len, &data, &offset, &total) || offset + len == total)
     responses++;
   return COAP_RESPONSE_OK;
@@ -212,6 +215,24 @@ static void test_echo_reflected(void) {
   CU_ASSERT_EQUAL(responses, 1);
   CU_ASSERT_EQUAL(fresh_calls, 2);
   coap_delete_resource(server, r);
+}
+
+/* coap_block(3): a Block2 block the application asks for itself (random
+ * access) comes back alone, and coap_get_data_large() says where it starts. */
+static void test_block2_random_access_offset(void) {
+  roundtrip(3000);
+  reset_counts();
+  last_offset = 0;
+  coap_pdu_t *pdu = request(COAP_REQUEST_CODE_GET);
+  uint8_t b = (1 << 4) | 2; /* block 1 of 64 bytes */
+  coap_add_option(pdu, COAP_OPTION_BLOCK2, 1, &b);
+  CU_ASSERT(coap_send(session, pdu) != COAP_INVALID_MID);
+  for (int i = 0; i < 300 && last_code == 0; i++) {
+    coap_io_process(server, COAP_IO_NO_WAIT);
+    coap_io_process(client, 2);
+  }
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_EQUAL(last_offset, 64);
 }
 
 /* coap_resource(3): COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY gives that
@@ -407,6 +428,7 @@ static void test_large_request_misuse(void) {
 
 void register_block_large(void) {
   static const capi_test_t tests[] = {
+      {"a Block2 block asked for alone says where it starts", test_block2_random_access_offset},
       {"a 4.01 with Echo is answered with the request again", test_echo_reflected},
       {"FORCE_SINGLE_BODY resource: whole bodies in per-block mode", test_force_single_body_resource},
       {"large bodies both ways, single-body mode", test_small_and_large_bodies},

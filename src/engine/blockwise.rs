@@ -179,7 +179,12 @@ impl Context {
                     s.flight().and_then(|f| f.observing.iter().find(|(t, _)| *t == token).map(|(_, p)| p.clone()))
                 });
                 let request = request.filter(|r| r.code == msg::GET || r.code == msg::FETCH);
-                let Some(request) = request.filter(|_| b2.num == 0 && b2.more) else { return Some((sent, received, None)) };
+                let Some(request) = request.filter(|_| b2.num == 0 && b2.more) else {
+                    // A block the application asked for itself (random
+                    // access): handed over as is, with where it starts.
+                    let total = blk::approx_total(blk::uint_option(&received, option::SIZE2), offset, received.payload().map_or(0, <[u8]>::len), b2.more, size);
+                    return Some((sent, received, Some((offset, total))));
+                };
                 let head = blk::rebuild(&received, received.typ, received.mid, &token, &[], &[], &[])?;
                 let d = Download {
                     app_token: token.clone(),
