@@ -168,9 +168,28 @@ pub unsafe extern "C" fn coap_add_option(pdu: *mut coap_pdu_t, number: coap_opti
     })
 }
 
+/// As libcoap: a request naming a proxy carries Hop-Limit (RFC 8768), 16
+/// unless the application set one. Out of line: the option-adding path is
+/// hot and this is rare.
+#[cold]
+#[inline(never)]
+fn add_hop_limit(obj: &mut PduObj, func: &str) -> bool {
+    let request = msg::code_class(obj.pdu.code) == 0 && obj.pdu.code != msg::EMPTY;
+    if !request || obj.pdu.option(option::HOP_LIMIT).is_some() {
+        return true;
+    }
+    match obj.pdu.add_option(option::HOP_LIMIT, &[16]) {
+        Ok(_) => true,
+        Err(e) => {
+            log_pdu_error(func, e);
+            false
+        }
+    }
+}
+
 /// Adds one option, refusing values longer than a known option allows
 /// (peers would reject the message); returns the encoded size, 0 on failure.
-#[inline]
+#[inline(always)]
 pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]) -> usize {
     if let Some(def) = option::lookup(number) {
         if value.len() > usize::from(def.max_len) {
@@ -178,14 +197,8 @@ pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]
             return 0;
         }
     }
-    // As libcoap: a request naming a proxy carries Hop-Limit (RFC 8768),
-    // 16 unless the application set one.
-    let proxied = number == option::PROXY_URI || number == option::PROXY_SCHEME;
-    if proxied && msg::code_class(obj.pdu.code) == 0 && obj.pdu.code != msg::EMPTY && obj.pdu.option(option::HOP_LIMIT).is_none() {
-        if let Err(e) = obj.pdu.add_option(option::HOP_LIMIT, &[16]) {
-            log_pdu_error(func, e);
-            return 0;
-        }
+    if (number == option::PROXY_URI || number == option::PROXY_SCHEME) && !add_hop_limit(obj, func) {
+        return 0;
     }
     match obj.pdu.add_option(number, value) {
         Ok(n) => n,
