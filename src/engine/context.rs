@@ -1298,6 +1298,11 @@ impl Context {
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
         let result = self.poller.wait(wait, &mut ready);
+        if self.batching {
+            // The batch's time runs from when there is work, not from
+            // before the wait.
+            self.batch_since = Some(std::time::Instant::now());
+        }
         for &token in &ready {
             self.drain(token);
         }
