@@ -17,10 +17,19 @@ done
   echo "install-test: bad soname link"; exit 1; }
 
 cat > "$tmp/app.c" <<'C'
+/* Tunables a program may set before the include, as libcoap's own
+   coap-server.c does with COAP_RESOURCE_CHECK_TIME: no redefinition warning. */
+#define COAP_RESOURCE_CHECK_TIME 1
+#define COAP_DEFAULT_MTU 1280
+#define COAP_ERR_FD stdout
+#define COAP_UNUSED __attribute__((unused))
 #include <coap3/coap_debug.h>
 #include <coap3/coap.h>
 #include <stdio.h>
 #include <string.h>
+#if COAP_RESOURCE_CHECK_TIME != 1 || COAP_DEFAULT_MTU != 1280 || COAP_MAX_BLOCK_SZX != 6
+#error "a tunable set before the include was overridden, or one left alone is missing"
+#endif
 int main(void) {
   coap_str_const_t *s;
   coap_startup();
@@ -43,6 +52,13 @@ for pc in libcoap-3-openssl libcoap-3; do
   ${CC:-cc} -Wall -Werror -o "$tmp/app-$pc" "$tmp/app.c" $(pkg-config --cflags --libs $pc)
   out=$(LD_LIBRARY_PATH="$root/lib" "$tmp/app-$pc")
   [ "$out" = "installed libcoap 4.3.3" ] || { echo "install-test: $pc app printed: $out"; exit 1; }
+  # C++ programs include the same header.
+  if command -v ${CXX:-c++} >/dev/null; then
+    # shellcheck disable=SC2046
+    ${CXX:-c++} -x c++ -Wall -Werror -o "$tmp/app-cxx" "$tmp/app.c" $(pkg-config --cflags --libs $pc)
+    [ "$(LD_LIBRARY_PATH="$root/lib" "$tmp/app-cxx")" = "installed libcoap 4.3.3" ] || {
+      echo "install-test: C++ build of the app failed to run"; exit 1; }
+  fi
   # It must run on the installed library, not on a system libcoap.
   LD_LIBRARY_PATH="$root/lib" ldd "$tmp/app-$pc" | grep -q "$root/lib/libcoap-3-openssl.so.3" || {
     echo "install-test: $pc app did not load the installed library"; exit 1; }

@@ -23,13 +23,54 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+/* A program may set these, and the tunables below, before the include. */
+#ifndef COAP_STATIC_INLINE
 #define COAP_STATIC_INLINE static inline
+#endif
+#ifndef COAP_DEPRECATED
 #if defined(__GNUC__)
 #define COAP_DEPRECATED __attribute__((deprecated))
-#define COAP_UNUSED __attribute__((unused))
 #else
 #define COAP_DEPRECATED
+#endif
+#endif
+#ifndef COAP_UNUSED
+#if defined(__GNUC__)
+#define COAP_UNUSED __attribute__((unused))
+#else
 #define COAP_UNUSED
+#endif
+#endif
+
+#ifndef COAP_MAX_STR_CONST_FUNC
+#define COAP_MAX_STR_CONST_FUNC 2
+#endif
+#ifndef COAP_DEFAULT_MTU
+#define COAP_DEFAULT_MTU 1152
+#endif
+#ifndef COAP_DEFAULT_HOP_LIMIT
+#define COAP_DEFAULT_HOP_LIMIT 16
+#endif
+#ifndef COAP_RXBUFFER_SIZE
+#define COAP_RXBUFFER_SIZE 1472
+#endif
+#ifndef COAP_MAX_EPOLL_EVENTS
+#define COAP_MAX_EPOLL_EVENTS 10
+#endif
+#ifndef COAP_DTLS_HINT_LENGTH
+#define COAP_DTLS_HINT_LENGTH 128
+#endif
+#ifndef COAP_DTLS_MAX_PSK_IDENTITY
+#define COAP_DTLS_MAX_PSK_IDENTITY 64
+#endif
+#ifndef COAP_DTLS_MAX_PSK
+#define COAP_DTLS_MAX_PSK 64
+#endif
+#ifndef COAP_MAX_BLOCK_SZX
+#define COAP_MAX_BLOCK_SZX 6
+#endif
+#ifndef COAP_RESOURCE_CHECK_TIME
+#define COAP_RESOURCE_CHECK_TIME 2
 #endif
 
 #define LIBCOAP_PACKAGE_NAME "libcoap"
@@ -108,8 +149,6 @@ typedef struct {
 } coap_block_b_t;
 
 
-#define COAP_MAX_STR_CONST_FUNC 2
-
 #define COAP_URI_SCHEME_SECURE_MASK 1
 
 #define COAP_URI_SCHEME_COAP_BIT 1
@@ -136,11 +175,7 @@ typedef struct {
 
 #define COAP_DEFAULT_MAX_AGE 60
 
-#define COAP_DEFAULT_MTU 1152
-
 #define COAP_BERT_BASE 1152
-
-#define COAP_DEFAULT_HOP_LIMIT 16
 
 #define COAP_TOKEN_DEFAULT_MAX 8
 
@@ -280,17 +315,7 @@ typedef struct {
 
 #define COAP_UNIX_PATH_MAX 26
 
-#define COAP_RXBUFFER_SIZE 1472
-
-#define COAP_MAX_EPOLL_EVENTS 10
-
 #define COAP_TICKS_PER_SECOND 1000
-
-#define COAP_DTLS_HINT_LENGTH 128
-
-#define COAP_DTLS_MAX_PSK_IDENTITY 64
-
-#define COAP_DTLS_MAX_PSK 64
 
 #define COAP_DTLS_PKI_SETUP_VERSION 1
 
@@ -334,8 +359,6 @@ typedef struct {
 
 #define COAP_IO_WAIT 0
 
-#define COAP_MAX_BLOCK_SZX 6
-
 #define COAP_BLOCK_USE_LIBCOAP 1
 
 #define COAP_BLOCK_SINGLE_BODY 2
@@ -345,8 +368,6 @@ typedef struct {
 #define COAP_BLOCK_USE_M_Q_BLOCK 8
 
 #define COAP_BLOCK_NO_PREEMPTIVE_RTAG 16
-
-#define COAP_RESOURCE_CHECK_TIME 2
 
 #define COAP_ATTR_FLAGS_RELEASE_NAME 1
 
@@ -2050,8 +2071,12 @@ void coap_log_impl(coap_log_t level, const char *format, ...)
 
 #define coap_closesocket close
 
+#ifndef COAP_DEBUG_FD
 #define COAP_DEBUG_FD stdout
+#endif
+#ifndef COAP_ERR_FD
 #define COAP_ERR_FD stderr
+#endif
 
 #define coap_log(level, ...) \
   do { \

@@ -18,13 +18,54 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+/* A program may set these, and the tunables below, before the include. */
+#ifndef COAP_STATIC_INLINE
 #define COAP_STATIC_INLINE static inline
+#endif
+#ifndef COAP_DEPRECATED
 #if defined(__GNUC__)
 #define COAP_DEPRECATED __attribute__((deprecated))
-#define COAP_UNUSED __attribute__((unused))
 #else
 #define COAP_DEPRECATED
+#endif
+#endif
+#ifndef COAP_UNUSED
+#if defined(__GNUC__)
+#define COAP_UNUSED __attribute__((unused))
+#else
 #define COAP_UNUSED
+#endif
+#endif
+
+#ifndef COAP_MAX_STR_CONST_FUNC
+#define COAP_MAX_STR_CONST_FUNC 2
+#endif
+#ifndef COAP_DEFAULT_MTU
+#define COAP_DEFAULT_MTU 1152
+#endif
+#ifndef COAP_DEFAULT_HOP_LIMIT
+#define COAP_DEFAULT_HOP_LIMIT 16
+#endif
+#ifndef COAP_RXBUFFER_SIZE
+#define COAP_RXBUFFER_SIZE 1472
+#endif
+#ifndef COAP_MAX_EPOLL_EVENTS
+#define COAP_MAX_EPOLL_EVENTS 10
+#endif
+#ifndef COAP_DTLS_HINT_LENGTH
+#define COAP_DTLS_HINT_LENGTH 128
+#endif
+#ifndef COAP_DTLS_MAX_PSK_IDENTITY
+#define COAP_DTLS_MAX_PSK_IDENTITY 64
+#endif
+#ifndef COAP_DTLS_MAX_PSK
+#define COAP_DTLS_MAX_PSK 64
+#endif
+#ifndef COAP_MAX_BLOCK_SZX
+#define COAP_MAX_BLOCK_SZX 6
+#endif
+#ifndef COAP_RESOURCE_CHECK_TIME
+#define COAP_RESOURCE_CHECK_TIME 2
 #endif
 
 #define LIBCOAP_PACKAGE_NAME "libcoap"

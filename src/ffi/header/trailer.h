@@ -86,8 +86,12 @@ void coap_log_impl(coap_log_t level, const char *format, ...)
 
 #define coap_closesocket close
 
+#ifndef COAP_DEBUG_FD
 #define COAP_DEBUG_FD stdout
+#endif
+#ifndef COAP_ERR_FD
 #define COAP_ERR_FD stderr
+#endif
 
 #define coap_log(level, ...) \
   do { \

@@ -1,12 +1,9 @@
 //! Integer `#define`s of the public headers, grouped by the header that
 //! declares them in libcoap. The few that need C spelling (casts, `u`
-//! suffixes, `#ifndef` guards) are in src/ffi/header/trailer.h.
+//! suffixes) are in src/ffi/header/trailer.h; the tunables a program may
+//! set before the include (`#ifndef` guards) are in prelude.h.
 #![allow(clippy::unreadable_literal)]
 use std::ffi::{c_int, c_uint};
-
-
-// coap_str.h
-pub const COAP_MAX_STR_CONST_FUNC: c_uint = 2;
 
 // coap_uri.h
 pub const COAP_URI_SCHEME_SECURE_MASK: c_uint = 1;
@@ -24,9 +21,7 @@ pub const COAP_URI_SCHEME_ALL_COAP_BITS: c_uint = 207;
 pub const COAP_DEFAULT_PORT: u16 = 5683;
 pub const COAPS_DEFAULT_PORT: u16 = 5684;
 pub const COAP_DEFAULT_MAX_AGE: c_uint = 60;
-pub const COAP_DEFAULT_MTU: usize = 1152;
 pub const COAP_BERT_BASE: usize = 1152;
-pub const COAP_DEFAULT_HOP_LIMIT: c_uint = 16;
 pub const COAP_TOKEN_DEFAULT_MAX: c_uint = 8;
 pub const COAP_TOKEN_EXT_MAX: usize = 65804;
 pub const COAP_OPTION_IF_MATCH: u16 = 1;
@@ -99,17 +94,10 @@ pub const COAP_MEDIATYPE_APPLICATION_OSCORE: c_uint = 10001;
 // coap_address.h
 pub const COAP_UNIX_PATH_MAX: usize = 26;
 
-// coap_io.h
-pub const COAP_RXBUFFER_SIZE: usize = 1472;
-pub const COAP_MAX_EPOLL_EVENTS: c_uint = 10;
-
 // coap_time.h
 pub const COAP_TICKS_PER_SECOND: c_uint = 1000;
 
 // coap_dtls.h
-pub const COAP_DTLS_HINT_LENGTH: usize = 128;
-pub const COAP_DTLS_MAX_PSK_IDENTITY: usize = 64;
-pub const COAP_DTLS_MAX_PSK: usize = 64;
 pub const COAP_DTLS_PKI_SETUP_VERSION: c_uint = 1;
 pub const COAP_DTLS_CPSK_SETUP_VERSION: c_uint = 1;
 pub const COAP_DTLS_SPSK_SETUP_VERSION: c_uint = 1;
@@ -139,7 +127,6 @@ pub const _COAP_LOG_OSCORE: c_int = 8;
 pub const COAP_IO_WAIT: c_uint = 0;
 
 // coap_block.h
-pub const COAP_MAX_BLOCK_SZX: c_uint = 6;
 pub const COAP_BLOCK_USE_LIBCOAP: c_uint = 1;
 pub const COAP_BLOCK_SINGLE_BODY: c_uint = 2;
 pub const COAP_BLOCK_TRY_Q_BLOCK: c_uint = 4;
@@ -147,7 +134,6 @@ pub const COAP_BLOCK_USE_M_Q_BLOCK: c_uint = 8;
 pub const COAP_BLOCK_NO_PREEMPTIVE_RTAG: c_uint = 16;
 
 // coap_resource.h
-pub const COAP_RESOURCE_CHECK_TIME: c_uint = 2;
 pub const COAP_ATTR_FLAGS_RELEASE_NAME: c_uint = 1;
 pub const COAP_ATTR_FLAGS_RELEASE_VALUE: c_uint = 2;
 pub const COAP_RESOURCE_FLAGS_RELEASE_URI: c_uint = 1;
