@@ -23,6 +23,7 @@ cat > "$tmp/app.c" <<'C'
 #define COAP_DEFAULT_MTU 1280
 #define COAP_ERR_FD stdout
 #define COAP_UNUSED __attribute__((unused))
+#define COAP_MAX_LOGGING_LEVEL 4
 #include <coap3/coap_debug.h>
 #include <coap3/coap.h>
 #include <stdio.h>
@@ -30,9 +31,14 @@ cat > "$tmp/app.c" <<'C'
 #if COAP_RESOURCE_CHECK_TIME != 1 || COAP_DEFAULT_MTU != 1280 || COAP_MAX_BLOCK_SZX != 6
 #error "a tunable set before the include was overridden, or one left alone is missing"
 #endif
+/* Declared, never defined: the coap_log_debug() below must compile away. */
+int never_defined(void);
 int main(void) {
   coap_str_const_t *s;
   coap_startup();
+  coap_set_log_level(LOG_WARNING); /* the syslog name older programs use */
+  coap_log(LOG_DEBUG, "below the level\n");
+  coap_log_debug("above COAP_MAX_LOGGING_LEVEL %d\n", never_defined());
   coap_set_log_level(COAP_LOG_INFO);
   s = coap_new_str_const((const uint8_t *)"hi", 2);
   if (!s || s->length != 2 || strcmp(coap_package_version(), "4.3.3") != 0)
@@ -58,6 +64,15 @@ for pc in libcoap-3-openssl libcoap-3; do
     ${CXX:-c++} -x c++ -Wall -Werror -o "$tmp/app-cxx" "$tmp/app.c" $(pkg-config --cflags --libs $pc)
     [ "$(LD_LIBRARY_PATH="$root/lib" "$tmp/app-cxx")" = "installed libcoap 4.3.3" ] || {
       echo "install-test: C++ build of the app failed to run"; exit 1; }
+    # Every exported function is declared with C linkage: a C++ program
+    # taking each one's address links against the library.
+    { echo '#include <coap3/coap.h>'; echo 'void *fns[] = {'
+      nm -D --defined-only "$root/lib/libcoap-3-openssl.so.3" | awk '$2 == "T" && $3 ~ /^coap_/ {print $3}' |
+        sed 's/@.*//; s/.*/  (void *)\&&,/' | sort -u
+      echo '};'; echo 'int main() { return fns[0] == 0; }'; } > "$tmp/allfns.cc"
+    # shellcheck disable=SC2046
+    ${CXX:-c++} -Wall -Werror -o "$tmp/allfns" "$tmp/allfns.cc" $(pkg-config --cflags --libs $pc)
+    LD_LIBRARY_PATH="$root/lib" "$tmp/allfns"
   fi
   # It must run on the installed library, not on a system libcoap.
   LD_LIBRARY_PATH="$root/lib" ldd "$tmp/app-$pc" | grep -q "$root/lib/libcoap-3-openssl.so.3" || {

@@ -1,10 +1,16 @@
 
 /* ---- Declared in C: the variadic logger (src/ffi/log_shim.c). ---- */
+#ifdef __cplusplus
+extern "C" {
+#endif
 void coap_log_impl(coap_log_t level, const char *format, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+#ifdef __cplusplus
+}
+#endif
 
 /* ---- Values that need C spelling. ---- */
 #define COAP_INVALID_MID -1
@@ -17,32 +23,33 @@ void coap_log_impl(coap_log_t level, const char *format, ...)
 #define COAP_PRINT_STATUS_TRUNC 0x40000000u
 #define COAP_PRINT_OUTPUT_LENGTH(v) ((v) & ~COAP_PRINT_STATUS_MASK)
 
-/* syslog(3) names, for programs written against older libcoap; identical to
- * <syslog.h>'s, so either may be included first. */
+/* syslog(3) names, for programs written against older libcoap. They name
+ * the enumerators, as in libcoap, so C++ can pass them as coap_log_t. */
 #ifndef LOG_EMERG
-#define LOG_EMERG 0
+#define LOG_EMERG COAP_LOG_EMERG
 #endif
 #ifndef LOG_ALERT
-#define LOG_ALERT 1
+#define LOG_ALERT COAP_LOG_ALERT
 #endif
 #ifndef LOG_CRIT
-#define LOG_CRIT 2
+#define LOG_CRIT COAP_LOG_CRIT
 #endif
 #ifndef LOG_ERR
-#define LOG_ERR 3
+#define LOG_ERR COAP_LOG_ERR
 #endif
 #ifndef LOG_WARNING
-#define LOG_WARNING 4
+#define LOG_WARNING COAP_LOG_WARN
 #endif
 #ifndef LOG_NOTICE
-#define LOG_NOTICE 5
+#define LOG_NOTICE COAP_LOG_NOTICE
 #endif
 #ifndef LOG_INFO
-#define LOG_INFO 6
+#define LOG_INFO COAP_LOG_INFO
 #endif
 #ifndef LOG_DEBUG
-#define LOG_DEBUG 7
+#define LOG_DEBUG COAP_LOG_DEBUG
 #endif
+#define COAP_LOG_CIPHERS COAP_LOG_DTLS_BASE
 
 /* ---- Function-like and string macros. ---- */
 #define COAP_DEFAULT_SCHEME "coap"
@@ -93,25 +100,63 @@ void coap_log_impl(coap_log_t level, const char *format, ...)
 #define COAP_ERR_FD stderr
 #endif
 
+/* A program may bring its own coap_log; COAP_MAX_LOGGING_LEVEL set before
+ * the include compiles the coap_log_*() calls above it away. */
+#ifndef coap_log
 #define coap_log(level, ...) \
   do { \
     if ((int)(level) <= (int)coap_get_log_level()) \
       coap_log_impl((level), __VA_ARGS__); \
   } while (0)
+#endif
+#ifndef coap_dtls_log
 #define coap_dtls_log(level, ...) \
   do { \
     if ((int)(level) <= (int)coap_dtls_get_log_level()) \
       coap_log_impl((level), __VA_ARGS__); \
   } while (0)
+#endif
 #define coap_log_emerg(...) coap_log(COAP_LOG_EMERG, __VA_ARGS__)
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_ALERT
 #define coap_log_alert(...) coap_log(COAP_LOG_ALERT, __VA_ARGS__)
+#else
+#define coap_log_alert(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_CRIT
 #define coap_log_crit(...) coap_log(COAP_LOG_CRIT, __VA_ARGS__)
+#else
+#define coap_log_crit(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_ERR
 #define coap_log_err(...) coap_log(COAP_LOG_ERR, __VA_ARGS__)
+#else
+#define coap_log_err(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_WARN
 #define coap_log_warn(...) coap_log(COAP_LOG_WARN, __VA_ARGS__)
+#else
+#define coap_log_warn(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_NOTICE
 #define coap_log_notice(...) coap_log(COAP_LOG_NOTICE, __VA_ARGS__)
+#else
+#define coap_log_notice(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_INFO
 #define coap_log_info(...) coap_log(COAP_LOG_INFO, __VA_ARGS__)
+#else
+#define coap_log_info(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_DEBUG
 #define coap_log_debug(...) coap_log(COAP_LOG_DEBUG, __VA_ARGS__)
+#else
+#define coap_log_debug(...) coap_no_log()
+#endif
+#if COAP_MAX_LOGGING_LEVEL >= _COAP_LOG_OSCORE
 #define coap_log_oscore(...) coap_log(COAP_LOG_OSCORE, __VA_ARGS__)
+#else
+#define coap_log_oscore(...) coap_no_log()
+#endif
 
 #define coap_send_large(session, pdu) coap_send(session, pdu)
 #define coap_join_mcast_group(ctx, groupname) (coap_join_mcast_group_intf(ctx, groupname, NULL))

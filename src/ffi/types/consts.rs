@@ -111,8 +111,6 @@ pub const COAP_DEFAULT_NON_MAX_RETRANSMIT: c_uint = 4;
 pub const COAP_DEFAULT_MAX_LATENCY: c_uint = 100;
 
 // coap_debug.h
-pub const COAP_MAX_LOGGING_LEVEL: c_uint = 8;
-pub const COAP_LOG_CIPHERS: c_uint = 9;
 pub const _COAP_LOG_EMERG: c_int = 0;
 pub const _COAP_LOG_ALERT: c_int = 1;
 pub const _COAP_LOG_CRIT: c_int = 2;
