@@ -16,7 +16,8 @@ use crate::proto::wire::{self, ParseError};
 use crate::transport::poller::Poller;
 use crate::transport::udp::Udp;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use super::address::Address;
 use super::block as blk;
@@ -372,7 +373,7 @@ impl Context {
         let udp = Udp::bind(&local)?;
         let local = udp.local_addr()?;
         let sock = self.sockets.insert(Socket { udp, owner: Owner::Endpoint(Id::placeholder()) });
-        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0, peers: HashMap::new(), dtls: false });
+        let ep = self.endpoints.insert(Endpoint { socket: sock, local, mtu: super::session::DEFAULT_MTU, handle: 0, peers: HashMap::default(), dtls: false });
         let registered = match self.sockets.get_mut(sock) {
             Some(s) => {
                 s.owner = Owner::Endpoint(ep);

@@ -3,7 +3,8 @@
 //! gets the same answer instead of running its handler again. One cache per
 //! context, bounded in entries, so idle sessions cost nothing here.
 use super::slab::Id;
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 
 /// At most this many exchanges are remembered (oldest forgotten first).
 pub const MAX_ENTRIES: usize = 4096;

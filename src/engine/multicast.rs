@@ -20,7 +20,7 @@ use crate::engine::slab::Id;
 use crate::proto::msg::{self, MsgType};
 use crate::proto::option;
 use crate::proto::pdu::Pdu;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::IpAddr;
 
 /// coap_resource(3) flags (libcoap's values).

@@ -4,7 +4,7 @@
 //! that only the FFI layer turns back into functions.
 use super::slab::{Id, Slab};
 use crate::proto::link;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// coap_request_t codes 1..=7 (GET .. iPATCH).
 pub const METHODS: usize = 7;
