@@ -30,6 +30,11 @@ impl Dgram {
         self.unread = false;
     }
 
+    /// A datagram is waiting for OpenSSL to read it.
+    fn has_unread(&self) -> bool {
+        self.unread
+    }
+
     /// Length of the last datagram fed (read or not).
     fn last_len(&self) -> usize {
         self.inbox.len()
@@ -175,6 +180,7 @@ impl DtlsConn {
             (State::Connected, n) if n > 0 => n.min(MAX_PLAINTEXT),
             _ => MAX_PLAINTEXT,
         };
+        let was_connected = self.state == State::Connected;
         if self.state == State::Handshake {
             match self.stream.do_handshake() {
                 Ok(()) => {
@@ -203,6 +209,16 @@ impl DtlsConn {
                         // bytes of the spare capacity and n <= its length.
                         unsafe { pt.set_len(n) };
                         app.push(pt);
+                        // The datagram is taken and OpenSSL holds no other
+                        // record: a further SSL_read would only fail with
+                        // WANT_READ, which costs about as much as a record.
+                        // SAFETY: valid SSL; SSL_has_pending only reads it.
+                        if was_connected
+                            && !self.stream.get_ref().has_unread()
+                            && unsafe { sys::SSL_has_pending(sys::ssl_ptr(self.stream.ssl())) } == 0
+                        {
+                            break;
+                        }
                     }
                     Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE) => break,
                     Err(e) if e.code() == ErrorCode::ZERO_RETURN => {

@@ -40,6 +40,7 @@ extern "C" {
     pub fn SSL_use_psk_identity_hint(s: *mut SSL, hint: *const c_char) -> c_int;
     pub fn SSL_CTX_set_info_callback(ctx: *mut SSL_CTX, cb: Option<InfoCallback>);
     pub fn DTLS_set_timer_cb(s: *mut SSL, cb: Option<TimerCallback>);
+    pub fn SSL_has_pending(s: *const SSL) -> c_int;
 }
 
 // The `openssl` crate's `FooRef` types follow foreign-types: a `&FooRef` is

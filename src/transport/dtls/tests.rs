@@ -160,6 +160,28 @@ fn psk_handshake_and_data_both_ways() {
 }
 
 #[test]
+fn every_record_of_a_datagram_is_read() {
+    // RFC 6347 4.1.1: a datagram may carry several records. After a record
+    // the server stops reading only when OpenSSL holds nothing more.
+    let mut sctx = DtlsContext::server_psk(psk_server(b"secretPSK")).unwrap();
+    let cctx = DtlsContext::client_psk(psk_client(b"Client_identity", b"secretPSK")).unwrap();
+    let mut r = Run::start(&cctx);
+    r.shuttle(&mut sctx);
+    assert!(r.connected());
+    for round in 0..3u8 {
+        let mut out = vec![];
+        for i in 0..3u8 {
+            r.client.send(&[0x50, 0x01, round, i], &mut out).unwrap();
+        }
+        assert_eq!(out.len(), 3, "one datagram per record");
+        r.to_server = vec![out.concat()];
+        r.shuttle(&mut sctx);
+        let want: Vec<Vec<u8>> = (0..3u8).map(|i| vec![0x50, 0x01, round, i]).collect();
+        assert_eq!(std::mem::take(&mut r.s_app), want, "round {round}");
+    }
+}
+
+#[test]
 fn send_before_connected_is_refused() {
     let cctx = DtlsContext::client_psk(psk_client(b"id", b"k")).unwrap();
     let (mut c, _) = DtlsConn::client(&cctx, DEFAULT_MTU, 0).unwrap();
