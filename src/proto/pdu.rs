@@ -229,7 +229,12 @@ impl Pdu {
     }
     /// First option with `number`.
     pub fn option(&self, number: OptNum) -> Option<Opt<'_>> {
-        self.options().map_while(Result::ok).find(|o| o.number == number)
+        // Options are in ascending order, in a parsed PDU as in one built
+        // here; most lookups are for options a message does not carry.
+        if number > self.max_opt {
+            return None;
+        }
+        self.options().map_while(Result::ok).take_while(|o| o.number <= number).find(|o| o.number == number)
     }
     /// The payload; `None` if there is none.
     pub fn payload(&self) -> Option<&[u8]> {

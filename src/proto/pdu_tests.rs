@@ -237,3 +237,26 @@ fn short_options_and_tokens_encode_the_same_near_full_capacity() {
         }
     }
 }
+
+#[test]
+fn option_lookup_in_built_parsed_and_edited_pdus() {
+    let mut p = get();
+    for (n, v) in [(300, &b"x"[..]), (3, b"h"), (11, b"a"), (11, b"b"), (12, b"")] {
+        p.add_option(n, v).unwrap();
+    }
+    let find = |p: &Pdu, n| p.option(n).map(|o| o.value.to_vec());
+    for p in [p.clone(), crate::proto::wire::parse_udp(&to_vec(&p, Framing::Udp).unwrap(), 8).unwrap()] {
+        assert_eq!(find(&p, 3), Some(b"h".to_vec()));
+        assert_eq!(find(&p, 11), Some(b"a".to_vec()), "the first of repeated options");
+        assert_eq!(find(&p, 12), Some(vec![]));
+        assert_eq!(find(&p, 300), Some(b"x".to_vec()));
+        for absent in [0, 1, 4, 13, 299, 301, 65535] {
+            assert_eq!(find(&p, absent), None, "option {absent}");
+        }
+    }
+    assert!(p.remove_option(300));
+    assert_eq!(find(&p, 300), None);
+    assert_eq!(find(&p, 12), Some(vec![]));
+    p.add_option(60, b"z").unwrap();
+    assert_eq!(find(&p, 60), Some(b"z".to_vec()));
+}
