@@ -288,10 +288,21 @@ static void test_iterator_filters_and_bad_areas(void) {
   coap_option_filter_clear(&f);
   coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
   coap_option_filter_set(&f, COAP_OPTION_NORESPONSE);
+  /* The bit-fields are read where C puts them, whatever was there before. */
+  memset(&oi, 0xff, sizeof(oi));
+  coap_option_iterator_init(pdu, &oi, NULL);
+  CU_ASSERT_EQUAL(oi.bad, 0);
+  CU_ASSERT_EQUAL(oi.filtered, 0);
+  memset(&oi, 0xff, sizeof(oi));
   coap_option_iterator_init(pdu, &oi, &f);
-  while (coap_option_next(&oi))
+  CU_ASSERT_EQUAL(oi.bad, 0);
+  CU_ASSERT_EQUAL(oi.filtered, 1);
+  while (coap_option_next(&oi)) {
+    CU_ASSERT_EQUAL(oi.bad, 0);
     count++;
+  }
   CU_ASSERT_EQUAL(count, 3);
+  CU_ASSERT_EQUAL(oi.bad, 1); /* at the end */
   capi_log_capture_start();
   CU_ASSERT_PTR_NULL(coap_option_iterator_init(NULL, &oi, NULL));
   CU_ASSERT_PTR_NULL(coap_option_next(&oi));

@@ -44,7 +44,9 @@ mod layout {
     layout!(coap_sockaddr_un, 28, 2; sun_family = 0; sun_path = 2);
     layout!(coap_option_t, 24, 8; delta = 0; length = 8; value = 16);
     layout!(coap_opt_filter_t, 12, 2; mask = 0; long_opts = 2; short_opts = 6);
-    layout!(coap_opt_iterator_t, 40, 8; length = 0; number = 8; flags = 12; next_option = 16; filter = 24);
+    // bad:1 and filtered:1 sit in the unsigned int unit `number` starts (checked
+    // from C in capi-tests/test_pdu.c).
+    layout!(coap_opt_iterator_t, 40, 8; length = 0; number = 8; flags = 10; next_option = 16; filter = 24);
     layout!(coap_optlist_t, 32, 8; next = 0; number = 8; length = 16; data = 24);
     layout!(coap_string_t, 16, 8; length = 0; s = 8);
     layout!(coap_str_const_t, 16, 8; length = 0; s = 8);

@@ -36,13 +36,15 @@ pub struct coap_opt_filter_t {
     pub short_opts: [u8; 6],
 }
 
-/// Mirror of the C iterator; `flags` holds the `bad` (bit 0) and `filtered`
-/// (bit 1) bit-fields.
+/// Mirror of the C iterator. The `bad` (bit 0) and `filtered` (bit 1)
+/// bit-fields share the `unsigned int` unit that starts at `number`: the C
+/// compiler puts them in the 16 bits after it (byte 10), so `flags` is the
+/// u16 there, not a field of its own after padding.
 #[repr(C)]
 pub struct coap_opt_iterator_t {
     pub length: usize,
     pub number: coap_option_num_t,
-    pub flags: c_uint,
+    pub flags: u16,
     pub next_option: *mut coap_opt_t,
     pub filter: coap_opt_filter_t,
 }
@@ -52,12 +54,12 @@ impl coap_opt_iterator_t {
         self.flags & 1 != 0
     }
     pub fn set_bad(&mut self, v: bool) {
-        self.flags = (self.flags & !1) | c_uint::from(v);
+        self.flags = (self.flags & !1) | u16::from(v);
     }
     pub fn filtered(&self) -> bool {
         self.flags & 2 != 0
     }
     pub fn set_filtered(&mut self, v: bool) {
-        self.flags = (self.flags & !2) | (c_uint::from(v) << 1);
+        self.flags = (self.flags & !2) | (u16::from(v) << 1);
     }
 }
