@@ -44,6 +44,10 @@ static void test_split_good(void) {
   /* Escapes are checked when the path is split, not here. */
   CU_ASSERT_EQUAL_FATAL(split("coap://h/%A", &u), 0);
   CU_ASSERT(eq(u.path, "%A"));
+  /* A path alone: coap, no host, the default port (libcoap takes it so). */
+  CU_ASSERT_EQUAL_FATAL(split("/a/b?c", &u), 0);
+  CU_ASSERT(u.host.length == 0 && u.port == 5683 && eq(u.path, "a/b") && eq(u.query, "c"));
+  CU_ASSERT_EQUAL(u.scheme, COAP_URI_SCHEME_COAP);
   /* Only the first len bytes count. */
   CU_ASSERT_EQUAL(coap_split_uri((const uint8_t *)"coap://host:1234/abc", 13, &u), 0);
   CU_ASSERT(eq(u.host, "host") && u.port == 1);
@@ -96,6 +100,12 @@ static void test_split_bad(void) {
   host[263] = '\0';
   CU_ASSERT_EQUAL(split(host, &u), 0);
   CU_ASSERT_EQUAL(u.host.length, 255);
+  /* A failed split leaves the struct cleared, with the default port. */
+  memset(&u, 0x5a, sizeof(u));
+  CU_ASSERT_EQUAL(coap_split_uri((const uint8_t *)"coap://h:65536", 14, &u), -4);
+  CU_ASSERT(u.host.length == 0 && u.path.length == 0 && u.query.length == 0);
+  CU_ASSERT_EQUAL(u.port, COAP_DEFAULT_PORT);
+  CU_ASSERT_EQUAL(u.scheme, COAP_URI_SCHEME_COAP);
   /* NULL arguments. */
   capi_log_calls = 0;
   CU_ASSERT_EQUAL(coap_split_uri(NULL, 5, &u), -1);
@@ -257,11 +267,17 @@ static void test_uri_into_options(void) {
   CU_ASSERT(coap_uri_into_options(&u, NULL, &chain, 1, buf, 3) < 0);
   CU_ASSERT_PTR_NULL(chain);
   CU_ASSERT_EQUAL(capi_log_calls, 1);
-  /* Truncated escape. */
+  /* A segment with a truncated escape is left out, as coap_split_path()
+   * leaves it out (and libcoap does); the rest still goes. */
   CU_ASSERT_EQUAL_FATAL(split("coap://h/a/%A", &u), 0);
-  CU_ASSERT(coap_uri_into_options(&u, NULL, &chain, 1, buf, sizeof(buf)) < 0);
-  CU_ASSERT_PTR_NULL(chain);
+  CU_ASSERT_EQUAL(coap_uri_into_options(&u, NULL, &chain, 0, buf, sizeof(buf)), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(chain);
+  CU_ASSERT_EQUAL(chain->number, COAP_OPTION_URI_PATH);
+  CU_ASSERT(chain->length == 1 && chain->data[0] == 'a');
+  CU_ASSERT_PTR_NULL(chain->next);
   CU_ASSERT_EQUAL(capi_log_calls, 2);
+  coap_delete_optlist(chain);
+  chain = NULL;
   CU_ASSERT(coap_uri_into_options(NULL, NULL, &chain, 1, buf, sizeof(buf)) < 0);
   CU_ASSERT(coap_uri_into_options(&u, NULL, NULL, 1, buf, sizeof(buf)) < 0);
   CU_ASSERT_EQUAL(capi_log_calls, 4);

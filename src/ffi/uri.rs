@@ -74,7 +74,17 @@ unsafe fn split_export(func: &'static str, s: *const u8, len: usize, out: *mut c
             *out = to_c(&u);
             0
         }
-        Err(code) => code,
+        Err(code) => {
+            // As libcoap, which clears the struct before it parses.
+            *out = coap_uri_t {
+                host: str_const(None),
+                port: crate::ffi::types::consts::COAP_DEFAULT_PORT,
+                path: str_const(None),
+                query: str_const(None),
+                scheme: Scheme::Coap as UriScheme,
+            };
+            code
+        }
     }
 }
 
@@ -298,8 +308,9 @@ pub unsafe extern "C" fn coap_uri_into_options(
             return -1;
         }
         if uri::percent_decode(path).is_err() || uri::percent_decode(query).is_err() {
-            log::warn!("{F}: malformed %-escape in path or query");
-            return -1;
+            // Left out, as coap_split_path() and coap_split_query() leave
+            // them out, and as libcoap does here.
+            log::warn!("{F}: a path segment or query argument with a malformed %-escape is left out");
         }
         let split = Uri {
             scheme,

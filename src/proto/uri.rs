@@ -130,6 +130,10 @@ fn split(s: &[u8], allow_http: bool) -> Result<Uri<'_>, UriError> {
     if s.is_empty() {
         return Err(UriError::BadScheme);
     }
+    if !allow_http && s.first() == Some(&b'/') {
+        // A path alone, as libcoap takes it: coap, no host, default port.
+        return Ok(path_and_query(Scheme::Coap, b"", Scheme::Coap.default_port(), s));
+    }
     let (scheme, rest) = split_scheme(s, allow_http)?;
     let (host, rest) = if let Some(r) = rest.strip_prefix(b"[") {
         let end = r.iter().position(|&c| c == b']').ok_or(UriError::BadHost)?;
@@ -159,13 +163,18 @@ fn split(s: &[u8], allow_http: bool) -> Result<Uri<'_>, UriError> {
         }
         rest = after;
     }
+    Ok(path_and_query(scheme, host, port, rest))
+}
+
+/// The rest of a URI after its port: an optional '/', path, '?' query.
+fn path_and_query<'a>(scheme: Scheme, host: &'a [u8], port: u16, rest: &'a [u8]) -> Uri<'a> {
     let rest = rest.strip_prefix(b"/").unwrap_or(rest);
     let (path, query) = match rest.iter().position(|&c| c == b'?') {
         Some(q) => (rest.get(..q).unwrap_or_default(), rest.get(q + 1..)),
         None => (rest, None),
     };
     let path = (!path.is_empty()).then_some(path);
-    Ok(Uri { scheme, host, port, path, query })
+    Uri { scheme, host, port, path, query }
 }
 
 fn parse_port(digits: &[u8]) -> Result<u16, UriError> {

@@ -224,3 +224,15 @@ fn fuzz_bracketed_host_with_delimiters_round_trips() {
         assert_eq!(split_uri(&to_string(&u)), Ok(u), "{s}");
     }
 }
+
+#[test]
+fn a_path_alone_is_a_coap_uri_without_host() {
+    let u = ok("/a/b?c");
+    assert_eq!((u.scheme, u.host, u.port), (Scheme::Coap, &b""[..], 5683));
+    assert_eq!((u.path, u.query), (Some(&b"a/b"[..]), Some(&b"c"[..])));
+    let u = ok("/");
+    assert_eq!((u.path, u.query), (None, None));
+    assert_eq!(ok("/?x").query, Some(&b"x"[..]));
+    // A proxy URI names a host.
+    assert_eq!(split_proxy_uri(b"/a"), Err(UriError::BadScheme));
+}
