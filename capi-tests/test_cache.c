@@ -88,6 +88,7 @@ static void test_entries(void) {
   coap_cache_key_t *k = coap_cache_derive_key(sess, a, COAP_CACHE_NOT_SESSION_BASED);
   const coap_pdu_t *rec;
   coap_pdu_t *dup;
+  uint16_t mid;
   CU_ASSERT_PTR_NOT_NULL_FATAL(e1);
   CU_ASSERT_PTR_NOT_NULL_FATAL(e2);
   CU_ASSERT_PTR_EQUAL(coap_cache_get_by_key(ctx, k), e1);
@@ -100,8 +101,11 @@ static void test_entries(void) {
   coap_delete_pdu(a);
   CU_ASSERT_EQUAL(coap_pdu_get_mid(rec), 7);
   CU_ASSERT_EQUAL(coap_pdu_get_token(rec).length, 2);
+  /* The copy to send is the session's own message, with the next id. */
+  mid = coap_new_message_id(sess);
   dup = coap_pdu_duplicate(rec, sess, 2, (const uint8_t *)"xy", NULL);
-  CU_ASSERT_PTR_NOT_NULL(dup);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+  CU_ASSERT_EQUAL(coap_pdu_get_mid(dup), (coap_mid_t)(uint16_t)(mid + 1));
   coap_delete_pdu(dup);
   /* App data, replaced without release; callback once on delete. */
   coap_cache_set_app_data(e1, "old", on_release);

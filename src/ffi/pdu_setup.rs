@@ -112,14 +112,25 @@ pub unsafe extern "C" fn coap_pdu_duplicate(
     token: *const u8,
     drop_options: *mut coap_opt_filter_t,
 ) -> *mut coap_pdu_t {
-    let _ = session; // sizes come from the old PDU until sessions exist
     guard("coap_pdu_duplicate", || {
         let old = handle!("coap_pdu_duplicate", old_pdu, PduObj);
         let token = arg_bytes!("coap_pdu_duplicate", token, token_length);
         // SAFETY: NULL or a caller-owned filter (C contract).
         let drop = unsafe { drop_options.as_ref() }.map(filter_from_c);
-        let (typ, code, mid, max) = (old.pdu.typ, old.pdu.code, old.pdu.mid, old.pdu.max_size());
+        let (typ, code, mut mid, mut max) = (old.pdu.typ, old.pdu.code, old.pdu.mid, old.pdu.max_size());
         let framing = old.framing;
+        if !session.is_null() {
+            // As libcoap: a message of the session's own, with a fresh id
+            // and room for what the session can carry. (Without a session,
+            // which libcoap does not allow, the old PDU's are kept.)
+            // SAFETY: the caller's session pointer, checked by the callees.
+            let (new_mid, session_max) =
+                unsafe { (crate::ffi::session::coap_new_message_id(session), crate::ffi::session::coap_session_max_pdu_size(session)) };
+            mid = new_mid;
+            if max != 0 {
+                max = max.max(session_max);
+            }
+        }
         // Copy what we need before allocating: the pool may hand back any slot.
         let opts: Vec<(u16, Vec<u8>)> = old
             .pdu
