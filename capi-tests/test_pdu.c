@@ -404,6 +404,52 @@ static void test_optlist(void) {
   coap_delete_pdu(pdu);
 }
 
+static int count_options(coap_pdu_t *pdu, int number) {
+  coap_opt_iterator_t oi;
+  int n = 0;
+  coap_option_iterator_init(pdu, &oi, COAP_OPT_ALL);
+  while (coap_option_next(&oi))
+    n += oi.number == number;
+  return n;
+}
+
+/* As libcoap: a second non-repeatable option is dropped, and an option list
+ * goes in whole except for entries that cannot (an empty list adds nothing
+ * and answers 0). */
+static void test_repeats_and_optlist_failures(void) {
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 0);
+  coap_optlist_t *chain = NULL;
+  CU_ASSERT(coap_add_option(pdu, COAP_OPTION_URI_PATH, 1, u8("a")) > 0);
+  CU_ASSERT(coap_add_option(pdu, COAP_OPTION_URI_PATH, 1, u8("b")) > 0);
+  CU_ASSERT(coap_add_option(pdu, COAP_OPTION_SIZE1, 1, u8("\x05")) > 0);
+  CU_ASSERT_EQUAL(coap_add_option(pdu, COAP_OPTION_SIZE1, 1, u8("\x06")), 0);
+  CU_ASSERT(coap_add_option(pdu, 2048, 1, u8("x")) > 0); /* unknown: may repeat */
+  CU_ASSERT(coap_add_option(pdu, 2048, 1, u8("y")) > 0);
+  CU_ASSERT_EQUAL(count_options(pdu, COAP_OPTION_URI_PATH), 2);
+  CU_ASSERT_EQUAL(count_options(pdu, COAP_OPTION_SIZE1), 1);
+  CU_ASSERT_EQUAL(count_options(pdu, 2048), 2);
+  coap_delete_pdu(pdu);
+
+  pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 24);
+  CU_ASSERT_EQUAL(coap_add_optlist_pdu(pdu, &chain), 0); /* empty list */
+  coap_insert_optlist(&chain, coap_new_optlist(COAP_OPTION_URI_PATH, 1, u8("a")));
+  coap_insert_optlist(&chain, coap_new_optlist(COAP_OPTION_URI_PATH, 40, u8("0123456789012345678901234567890123456789")));
+  coap_insert_optlist(&chain, coap_new_optlist(COAP_OPTION_URI_QUERY, 1, u8("q")));
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_add_optlist_pdu(pdu, &chain), 1); /* the 40 bytes do not fit */
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  capi_log_capture_stop();
+  CU_ASSERT_EQUAL(count_options(pdu, COAP_OPTION_URI_PATH), 1);
+  CU_ASSERT_EQUAL(count_options(pdu, COAP_OPTION_URI_QUERY), 1);
+  CU_ASSERT_EQUAL(coap_add_data(pdu, 1, u8("d")), 1);
+  capi_log_capture_start();
+  CU_ASSERT_EQUAL(coap_add_optlist_pdu(pdu, &chain), 0); /* after the payload */
+  CU_ASSERT_EQUAL(capi_log_calls, 1);
+  capi_log_capture_stop();
+  coap_delete_optlist(chain);
+  coap_delete_pdu(pdu);
+}
+
 void register_pdu(void) {
   static const capi_test_t tests[] = {
       {"coap_pdu_init rejects bad header fields", test_init_rejects_bad_header},
@@ -421,6 +467,7 @@ void register_pdu(void) {
       {"option filters", test_filters},
       {"raw option functions", test_raw_option_functions},
       {"option lists", test_optlist},
+      {"repeated options and option list failures", test_repeats_and_optlist_failures},
       {NULL, NULL}};
   capi_add_suite("pdu", tests);
 }

@@ -78,6 +78,13 @@ pub unsafe extern "C" fn coap_add_optlist_pdu(pdu: *mut coap_pdu_t, chain: *mut 
     guard("coap_add_optlist_pdu", || {
         let obj = handle!("coap_add_optlist_pdu", pdu, PduObj);
         let head = arg_mut!("coap_add_optlist_pdu", chain);
+        if head.is_null() {
+            return 0; // nothing to add: libcoap's answer
+        }
+        if obj.pdu.payload_offset().is_some() {
+            log::warn!("coap_add_optlist_pdu: the PDU already has its payload");
+            return 0;
+        }
         // Collect, sort stably by number (as libcoap leaves the chain
         // sorted), relink, then add.
         let mut nodes = Vec::new();
@@ -106,9 +113,9 @@ pub unsafe extern "C" fn coap_add_optlist_pdu(pdu: *mut coap_pdu_t, chain: *mut 
                 let value = if n.data.is_null() { &[][..] } else { std::slice::from_raw_parts(n.data, n.length) };
                 (n.number, value)
             };
-            if add_option(obj, "coap_add_optlist_pdu", number, value) == 0 {
-                return 0;
-            }
+            // As libcoap: an option that cannot go in (logged) does not
+            // stop the others.
+            add_option(obj, "coap_add_optlist_pdu", number, value);
         }
         1
     })

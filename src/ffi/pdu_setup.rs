@@ -198,10 +198,20 @@ fn add_hop_limit(obj: &mut PduObj, func: &str) -> bool {
     }
 }
 
+/// Options libcoap refuses to add a second time (when the PDU's last option
+/// has the same number): those RFC 7252 and its successors define as not
+/// repeatable. Unknown numbers may be an application's own, and are taken.
+const NOT_REPEATABLE: [u16; 17] = [3, 5, 6, 7, 9, 12, 14, 16, 17, 23, 27, 28, 35, 39, 60, 252, 258];
+
 /// Adds one option, refusing values longer than a known option allows
-/// (peers would reject the message); returns the encoded size, 0 on failure.
+/// (peers would reject the message) and a second non-repeatable one, as
+/// libcoap does; returns the encoded size, 0 on failure.
 #[inline(always)]
 pub(crate) fn add_option(obj: &mut PduObj, func: &str, number: u16, value: &[u8]) -> usize {
+    if number != 0 && number == obj.pdu.max_opt() && NOT_REPEATABLE.contains(&number) {
+        log::info!("{func}: option {number} is not repeatable; the second one is dropped");
+        return 0;
+    }
     if let Some(def) = option::lookup(number) {
         if value.len() > usize::from(def.max_len) {
             log::warn!("{func}: {} option value of {} bytes exceeds its {} byte maximum", def.name, value.len(), def.max_len);
