@@ -264,7 +264,8 @@ pub fn pdu_lines(pdu: &Pdu) -> Vec<Vec<u8>> {
     let mut content_format = None;
     for (i, opt) in pdu.options().map_while(Result::ok).enumerate() {
         let (name, kind) = option_kind(pdu.code, opt.number);
-        if opt.number == option::CONTENT_FORMAT && content_format.is_none() && !is_signal(pdu.code) {
+        // libcoap judges the payload by the last Content-Format or Accept.
+        if (opt.number == option::CONTENT_FORMAT || opt.number == option::ACCEPT) && !is_signal(pdu.code) {
             content_format = Some(uint_value(opt.value));
         }
         line.push_str(if i == 0 { " " } else { ", " });
@@ -274,6 +275,12 @@ pub fn pdu_lines(pdu: &Pdu) -> Vec<Vec<u8>> {
         }
         line.push(b":");
         line.push(&render_value(kind, opt.value));
+        if matches!(kind, Kind::Block) && opt.value.last().is_some_and(|b| b & 7 == 7) {
+            // BERT: libcoap adds the payload's length.
+            if let Some(d) = pdu.payload().filter(|d| !d.is_empty()) {
+                line.push_str(&format!("({})", d.len()));
+            }
+        }
     }
     line.push_str(" ]");
 
@@ -281,10 +288,7 @@ pub fn pdu_lines(pdu: &Pdu) -> Vec<Vec<u8>> {
     if data.is_empty() {
         return vec![line.finish()];
     }
-    let binary = match content_format {
-        Some(cf) => !is_text_format(cf),
-        None => data.first().is_some_and(|&b| !is_printable(b)),
-    };
+    let binary = content_format.is_some_and(|cf| !is_text_format(cf)) || data.first().is_some_and(|&b| !is_printable(b));
     if !binary {
         line.push_str(" :: ");
         let mut room = LINE_BUF - line.len();
@@ -425,6 +429,27 @@ mod tests {
             lines(&p),
             ["v:1 t:NON c:2.05 i:1234 {} [ ] :: binary data length 3\n", "<<000161>>\n", "<<. . a >>\n"]
         );
+    }
+
+    #[test]
+    fn binary_or_text_as_libcoap_judges_it() {
+        let show = |opts: &[(u16, &[u8])], data: &[u8]| {
+            let mut p = Pdu::new(MsgType::Con, msg::CONTENT, 1, 0);
+            for (n, v) in opts {
+                p.add_option(*n, v).unwrap();
+            }
+            p.add_payload(data).unwrap();
+            lines(&p)[0].clone()
+        };
+        // Text format, but the first byte is not printable: a dump.
+        assert!(show(&[(option::CONTENT_FORMAT, &[])], b"\0a").ends_with(":: binary data length 2\n"));
+        // Accept counts as Content-Format does, and the later one wins.
+        assert!(show(&[(option::ACCEPT, &[42])], b"abc").contains("binary data length 3"));
+        assert!(show(&[(option::CONTENT_FORMAT, &[42]), (option::ACCEPT, &[])], b"abc").ends_with(":: 'abc'\n"));
+        assert!(show(&[(option::BLOCK2, &[0x07])], b"data").contains("Block2:0/_/BERT(4) ]"));
+        let mut p = Pdu::new(MsgType::Con, msg::GET, 1, 0);
+        p.add_option(option::BLOCK2, &[0x07]).unwrap();
+        assert!(lines(&p)[0].contains("Block2:0/_/BERT ]"));
     }
 
     #[test]
