@@ -412,7 +412,20 @@ static void test_session_accessors(void) {
   CU_ASSERT_EQUAL(lib, COAP_TLS_LIBRARY_NOTLS);
   coap_session_set_app_data(session, &data);
   CU_ASSERT_PTR_EQUAL(coap_session_get_app_data(session), &data);
-  CU_ASSERT_EQUAL(coap_session_max_pdu_size(session), COAP_DEFAULT_MTU);
+  CU_ASSERT_EQUAL(coap_session_max_pdu_size(session), COAP_DEFAULT_MTU - 4); /* less the header, as libcoap */
+  coap_session_set_mtu(session, 100);
+  CU_ASSERT_EQUAL(coap_session_max_pdu_size(session), 96);
+  coap_session_set_mtu(session, COAP_DEFAULT_MTU);
+  {
+    /* Nothing has come in yet: interface 0, not the error value. */
+    coap_address_t nowhere;
+    coap_session_t *fresh;
+    capi_loopback(&nowhere, 9);
+    fresh = coap_new_client_session(client, NULL, &nowhere, COAP_PROTO_UDP);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fresh);
+    CU_ASSERT_EQUAL(coap_session_get_ifindex(fresh), 0);
+    coap_session_release(fresh);
+  }
   CU_ASSERT_PTR_NOT_NULL(strstr(coap_session_str(session), " UDP"));
   CU_ASSERT(coap_context_get_coap_fd(client) >= 0);
   CU_ASSERT_EQUAL(coap_context_get_session_timeout(client), 300);

@@ -107,7 +107,7 @@ impl Session {
                 Role::Client => 1,
                 Role::Server => 0,
             },
-            ifindex: -1,
+            ifindex: 0,
             mtu: DEFAULT_MTU,
             tx: None,
             flight: None,

@@ -509,7 +509,9 @@ pub unsafe extern "C" fn coap_session_set_mtu(session: *mut coap_session_t, mtu:
 
 #[no_mangle]
 pub unsafe extern "C" fn coap_session_max_pdu_size(session: *const coap_session_t) -> usize {
-    guard("coap_session_max_pdu_size", || engine_session!("coap_session_max_pdu_size", session).max_pdu_size())
+    // Without the 4-byte datagram header, as libcoap: what coap_pdu_init()
+    // takes as the PDU's max_size.
+    guard("coap_session_max_pdu_size", || engine_session!("coap_session_max_pdu_size", session).max_pdu_size().saturating_sub(4))
 }
 
 #[no_mangle]

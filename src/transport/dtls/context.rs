@@ -53,6 +53,9 @@ pub struct DtlsContext {
     ssl_created: std::cell::Cell<usize>,
     /// Client: how log lines name the connections made from here.
     label: String,
+    /// PSK client: the identity and key set up, which a connection reports
+    /// until the handshake settles what it uses (as libcoap's getters do).
+    client_psk: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for DtlsContext {
@@ -378,6 +381,7 @@ impl DtlsContext {
             bio_addr: std::ptr::null_mut(),
             ssl_created: std::cell::Cell::new(0),
             label: String::new(),
+            client_psk: None,
         }
     }
 
@@ -482,11 +486,14 @@ impl DtlsContext {
             }
         }
         let sni = cfg.sni.clone();
+        let set_up = (cfg.identity.clone(), cfg.key.clone());
         let cfg = Arc::new(cfg);
         b.set_psk_client_callback(move |ssl, hint, id, psk| {
             guard("PSK client", || Err(ErrorStack::get()), || client_psk(&cfg, ssl, hint, id, psk))
         });
-        Ok(DtlsContext::new(b.build(), false, sni))
+        let mut ctx = DtlsContext::new(b.build(), false, sni);
+        ctx.client_psk = Some(set_up);
+        Ok(ctx)
     }
 
     /// A client context for one certificate set-up (coap_new_client_session_pki).
@@ -637,7 +644,11 @@ fn new_stream(ctx: &DtlsContext, tag: u64, accept: bool, mtu: usize) -> Result<S
             ssl.set_hostname(sni).map_err(|e| DtlsError::ssl(format_args!("SNI '{sni}'"), e))?;
         }
     }
-    ssl.set_ex_data(idx, ConnData { tag, timer: ctx.timer, label: ctx.label.clone(), ..ConnData::default() });
+    let (psk_identity, psk_key) = match (&ctx.client_psk, accept) {
+        (Some((id, key)), false) => (Some(id.clone()), Some(key.clone())),
+        _ => (None, None),
+    };
+    ssl.set_ex_data(idx, ConnData { tag, timer: ctx.timer, label: ctx.label.clone(), psk_identity, psk_key, ..ConnData::default() });
     let mut stream = SslStream::new(ssl, Dgram::default()).map_err(|e| DtlsError::ssl("SslStream::new (BIO)", e))?;
     let r = ssl_mut(&mut stream);
     let mtu = u32::try_from(mtu).unwrap_or(u32::MAX);
