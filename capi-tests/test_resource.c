@@ -50,6 +50,10 @@ static void test_print_link(void) {
   coap_free_context(ctx);
 }
 
+static int str_is(const coap_str_const_t *s, const char *want) {
+  return s && s->length == strlen(want) && memcmp(s->s, want, s->length) == 0;
+}
+
 static int released;
 static void release_data(void *data) { released += *(int *)data; }
 
@@ -95,11 +99,17 @@ static void test_attributes_userdata_delete(void) {
   /* Never-added resources can be deleted too, and everything left goes
    * with the context (valgrind checks nothing leaks). */
   CU_ASSERT_EQUAL(coap_delete_resource(ctx, coap_resource_init(coap_make_str_const("loose"), 0)), 1);
-  coap_add_resource(ctx, coap_resource_unknown_init(NULL));
+  r = coap_resource_unknown_init(NULL);
+  CU_ASSERT(str_is(coap_resource_get_uri_path(r), "- Unknown -")); /* libcoap's names */
+  coap_add_resource(ctx, r);
   {
     const char *names[] = {"proxy.example"};
-    coap_add_resource(ctx, coap_resource_proxy_uri_init(NULL, 1, names));
+    r = coap_resource_proxy_uri_init(NULL, 1, names);
+    CU_ASSERT(str_is(coap_resource_get_uri_path(r), "- Proxy URI -"));
+    coap_add_resource(ctx, r);
   }
+  /* Their names are not paths: a resource by that name is another one. */
+  CU_ASSERT_PTR_NULL(coap_get_resource_from_uri_path(ctx, coap_make_str_const("- Unknown -")));
   coap_free_context(ctx);
 }
 

@@ -127,7 +127,13 @@ fn path_of(uri: *mut coap_str_const_t) -> Vec<u8> {
 }
 
 fn new_resource(kind: Kind, path: Vec<u8>, flags: c_int, owned_uri: *mut coap_str_const_t) -> *mut coap_resource_t {
-    let uri = new_str(&path);
+    // The names libcoap gives these two in coap_resource_get_uri_path().
+    let shown: &[u8] = match kind {
+        Kind::Unknown => b"- Unknown -",
+        Kind::Proxy => b"- Proxy URI -",
+        _ => &path,
+    };
+    let uri = new_str(shown);
     let r = Box::new(Resource::new(kind, path, flags as u32));
     let mut init = Some((r, uri));
     let h = RESOURCES.alloc(
