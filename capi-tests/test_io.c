@@ -86,10 +86,12 @@ static ssize_t peer_recv(uint8_t *buf, size_t len, coap_context_t *ctx) {
   return -1;
 }
 
-static int unexpected_seen, refuse_unexpected;
+static int unexpected_seen, refuse_unexpected, judged;
+static int client_responses_seen(void) { return judged; }
 static coap_response_t judge_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
                                       const coap_mid_t mid) {
   (void)s, (void)received, (void)mid;
+  judged++;
   if (!sent)
     unexpected_seen++;
   return refuse_unexpected ? COAP_RESPONSE_FAIL : COAP_RESPONSE_OK;
@@ -190,6 +192,50 @@ static void test_unknown_critical_option_in_response(void) {
   peer = -1;
 }
 
+/* RFC 7252 4.5: a separate CON response resent (our ACK lost) is
+ * acknowledged again, with what the first copy got, but reaches the
+ * response handler once. */
+static void test_duplicate_separate_response(void) {
+  struct sockaddr_in me, from;
+  socklen_t flen = sizeof(from);
+  coap_address_t a;
+  uint8_t buf[256];
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&me, 0, sizeof(me));
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
+  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
+  capi_loopback(&a, ntohs(me.sin_port));
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_register_response_handler(ctx, judge_response);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  uint8_t tok = 0x5e;
+  coap_add_token(pdu, 1, &tok);
+  coap_send(s, pdu);
+  flen = sizeof(from);
+  ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+  CU_ASSERT_FATAL(n >= 5);
+  uint8_t empty_ack[] = {0x60, 0x00, buf[2], buf[3]};
+  sendto(peer, empty_ack, sizeof(empty_ack), 0, (struct sockaddr *)&from, flen);
+  unexpected_seen = 0;
+  judged = 0;
+  refuse_unexpected = 0;
+  for (int copy = 0; copy < 3; copy++) {
+    uint8_t con[] = {0x41, 0x45, 0x43, 0x21, 0x5e, 0xff, 'o', 'k'};
+    sendto(peer, con, sizeof(con), 0, (struct sockaddr *)&from, flen);
+    n = peer_recv(buf, sizeof(buf), ctx);
+    CU_ASSERT(n == 4 && buf[0] == 0x60 && buf[2] == 0x43 && buf[3] == 0x21);
+  }
+  CU_ASSERT_EQUAL(client_responses_seen(), 1);
+  coap_session_release(s);
+  coap_free_context(ctx);
+  close(peer);
+  peer = -1;
+}
+
 static char endpoint_line[256];
 static void keep_endpoint_line(coap_log_t level, const char *message) {
   if (level == COAP_LOG_DEBUG && strstr(message, "endpoint"))
@@ -267,6 +313,7 @@ void register_io(void) {
       {"prepare_epoll, the application's epoll_wait, do_epoll", test_prepare_wait_do_epoll},
       {"an unexpected response goes to the handler, which accepts or refuses it", test_unexpected_response_goes_to_the_handler},
       {"the endpoint debug line and coap_socket_strerror() as libcoap's", test_endpoint_line_and_strerror},
+      {"a resent separate response is acknowledged but delivered once", test_duplicate_separate_response},
       {NULL, NULL}};
   capi_add_suite("io", tests);
 }

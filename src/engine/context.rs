@@ -1577,6 +1577,9 @@ impl Context {
     }
 
     fn on_response(&mut self, id: Id, pdu: Pdu) {
+        if pdu.typ == MsgType::Con && self.duplicate_con_response(id, pdu.mid) {
+            return;
+        }
         if self.rejects_response(id, &pdu) {
             return;
         }
@@ -1629,8 +1632,38 @@ impl Context {
             matches!(e, Event::Response { session, received, .. } if *session == id && received.mid == mid && received.typ == MsgType::Con)
         });
         if !delivered {
-            self.send_empty(id, MsgType::Ack, mid);
+            self.answer_con_response(id, MsgType::Ack, mid);
         }
+    }
+
+    /// RFC 7252 §4.5: a CON response seen before (a separate response
+    /// resent because our ACK was lost) gets the answer the first copy got,
+    /// and does not reach the application again.
+    fn duplicate_con_response(&mut self, id: Id, mid: u16) -> bool {
+        let now = now();
+        let Some(s) = self.sessions.get(id) else { return false };
+        let (route, remote, lifetime) = (s.route, s.remote, s.tx().exchange_lifetime());
+        match self.dedup.check(id, mid, now) {
+            Seen::New => {
+                self.dedup.remember(id, mid, now, now + lifetime);
+                false
+            }
+            Seen::InProgress => true,
+            Seen::Answered(wire) => {
+                log::debug!("duplicate response {mid}: answering again");
+                let wire = wire.to_vec();
+                let _ = self.transmit(route, remote, &wire);
+                true
+            }
+        }
+    }
+
+    /// The empty ACK or RST for a CON response, kept for its duplicates.
+    fn answer_con_response(&mut self, id: Id, typ: MsgType, mid: u16) {
+        if let Ok(wire) = wire::to_vec(&Pdu::new(typ, msg::EMPTY, mid, 0), msg::Framing::Udp) {
+            self.dedup.record(id, mid, &wire);
+        }
+        self.send_empty(id, typ, mid);
     }
 
     /// After the application's response handler: as libcoap, RST when it
@@ -1642,9 +1675,9 @@ impl Context {
             return;
         }
         if !ok {
-            self.send_empty(id, MsgType::Rst, mid);
+            self.answer_con_response(id, MsgType::Rst, mid);
         } else if typ == MsgType::Con {
-            self.send_empty(id, MsgType::Ack, mid);
+            self.answer_con_response(id, MsgType::Ack, mid);
         }
     }
 
@@ -1869,7 +1902,7 @@ impl Context {
         };
         log::debug!("response with unknown critical option {n}: rejected");
         if pdu.typ == MsgType::Con {
-            self.send_empty(id, MsgType::Rst, pdu.mid);
+            self.answer_con_response(id, MsgType::Rst, pdu.mid);
         }
         true
     }
