@@ -177,6 +177,8 @@ static void test_refused_notification_ends_the_observation(void) {
       coap_io_process(client, 5);
     }
     CU_ASSERT_EQUAL(coap_resource_notify_observers(res, NULL), 0);
+    /* The client holds no observation either: nothing keeps I/O pending. */
+    CU_ASSERT_EQUAL(coap_io_pending(client), 0);
     refuse_notifications = 0;
   }
   coap_resource_set_mode(res, COAP_RESOURCE_FLAGS_NOTIFY_NON);

@@ -1669,8 +1669,16 @@ impl Context {
     /// After the application's response handler: as libcoap, RST when it
     /// returned COAP_RESPONSE_FAIL for a CON or NON response (the way to
     /// refuse a notification and end an observation), otherwise ACK for a
-    /// CON one. A piggybacked answer needs neither.
-    pub fn answer_response(&mut self, id: Id, typ: MsgType, mid: u16, ok: bool) {
+    /// CON one. A piggybacked answer needs neither. `observed`: the token of
+    /// a notification, whose observation a refusal ends here too (the RST
+    /// ends it at the server, RFC 7641 §3.6), so coap_io_pending() stops
+    /// counting it.
+    pub fn answer_response(&mut self, id: Id, typ: MsgType, mid: u16, ok: bool, observed: Option<&[u8]>) {
+        if let (false, Some(token), Some(s)) = (ok, observed, self.sessions.get_mut(id)) {
+            let f = s.flight_mut();
+            f.observing.retain(|(t, _)| t.as_slice() != token);
+            f.open_requests.retain(|t| t.as_slice() != token);
+        }
         if typ == MsgType::Ack {
             return;
         }

@@ -78,6 +78,8 @@ fn deliver(ctx: *mut coap_context_t, ev: Event, h: &Handlers) {
         }
         Event::Response { sent, received, span, .. } => {
             let (typ, raw_mid) = (received.typ, received.mid);
+            // A notification the handler refuses ends its observation.
+            let observed = received.option(crate::proto::option::OBSERVE).map(|_| received.token().to_vec());
             let ok = match h.response {
                 Some(f) => {
                     let mid = coap_mid_t(i32::from(raw_mid));
@@ -93,7 +95,7 @@ fn deliver(ctx: *mut coap_context_t, ev: Event, h: &Handlers) {
             };
             // SAFETY: as in next(); the handler may have freed the context.
             if let Some(e) = unsafe { get::<ContextObj>(ctx) }.and_then(|o| o.engine.as_mut()) {
-                e.answer_response(sid, typ, raw_mid, ok);
+                e.answer_response(sid, typ, raw_mid, ok, observed.as_deref());
             }
         }
         Event::Nack { sent, reason, mid, .. } => {
