@@ -86,6 +86,31 @@ static ssize_t peer_recv(uint8_t *buf, size_t len, coap_context_t *ctx) {
   return -1;
 }
 
+/* A client session on `ctx` to a raw UDP socket (`peer`) the test speaks
+ * for, with `handler` as the response handler. */
+static coap_session_t *raw_peer_session(coap_context_t *ctx, coap_response_handler_t handler) {
+  struct sockaddr_in me;
+  socklen_t len = sizeof(me);
+  coap_address_t a;
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  memset(&me, 0, sizeof(me));
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (peer < 0 || bind(peer, (struct sockaddr *)&me, sizeof(me)) != 0 ||
+      getsockname(peer, (struct sockaddr *)&me, &len) != 0)
+    return NULL;
+  capi_loopback(&a, ntohs(me.sin_port));
+  coap_register_response_handler(ctx, handler);
+  return coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+}
+
+/* A CON GET with a one-byte token. */
+static void send_con_get(coap_session_t *s, uint8_t tok) {
+  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  coap_add_token(pdu, 1, &tok);
+  coap_send(s, pdu);
+}
+
 static int unexpected_seen, refuse_unexpected, judged;
 static int client_responses_seen(void) { return judged; }
 static coap_response_t judge_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *received,
@@ -101,20 +126,11 @@ static coap_response_t judge_response(coap_session_t *s, const coap_pdu_t *sent,
  * the response handler, with no sent PDU; it accepts a CON one (ACK) or
  * refuses it (RST). */
 static void test_unexpected_response_goes_to_the_handler(void) {
-  struct sockaddr_in me, from;
-  socklen_t flen = sizeof(me);
-  coap_address_t a;
+  struct sockaddr_in from;
+  socklen_t flen = sizeof(from);
   uint8_t buf[64];
-  peer = socket(AF_INET, SOCK_DGRAM, 0);
-  memset(&me, 0, sizeof(me));
-  me.sin_family = AF_INET;
-  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
-  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
-  capi_loopback(&a, ntohs(me.sin_port));
   coap_context_t *ctx = coap_new_context(NULL);
-  coap_register_response_handler(ctx, judge_response);
-  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_session_t *s = raw_peer_session(ctx, judge_response);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   /* A request first, so the peer learns the client's address. */
   coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
@@ -142,26 +158,14 @@ static void test_unexpected_response_goes_to_the_handler(void) {
  * the client does not know is rejected: a piggybacked one is dropped (its
  * request counts as acknowledged), a CON one gets RST, a NON one nothing. */
 static void test_unknown_critical_option_in_response(void) {
-  struct sockaddr_in me, from;
+  struct sockaddr_in from;
   socklen_t flen = sizeof(from);
-  coap_address_t a;
   uint8_t buf[256];
-  peer = socket(AF_INET, SOCK_DGRAM, 0);
-  memset(&me, 0, sizeof(me));
-  me.sin_family = AF_INET;
-  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
-  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
-  capi_loopback(&a, ntohs(me.sin_port));
   coap_context_t *ctx = coap_new_context(NULL);
-  coap_register_response_handler(ctx, count_response);
-  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_session_t *s = raw_peer_session(ctx, count_response);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
-  uint8_t tok = 0x7e;
-  coap_add_token(pdu, 1, &tok);
   client_responses = 0;
-  coap_send(s, pdu);
+  send_con_get(s, 0x7e);
   flen = sizeof(from);
   ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
   CU_ASSERT_FATAL(n >= 5);
@@ -196,25 +200,13 @@ static void test_unknown_critical_option_in_response(void) {
  * acknowledged again, with what the first copy got, but reaches the
  * response handler once. */
 static void test_duplicate_separate_response(void) {
-  struct sockaddr_in me, from;
+  struct sockaddr_in from;
   socklen_t flen = sizeof(from);
-  coap_address_t a;
   uint8_t buf[256];
-  peer = socket(AF_INET, SOCK_DGRAM, 0);
-  memset(&me, 0, sizeof(me));
-  me.sin_family = AF_INET;
-  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CU_ASSERT_FATAL(bind(peer, (struct sockaddr *)&me, sizeof(me)) == 0);
-  CU_ASSERT_FATAL(getsockname(peer, (struct sockaddr *)&me, &flen) == 0);
-  capi_loopback(&a, ntohs(me.sin_port));
   coap_context_t *ctx = coap_new_context(NULL);
-  coap_register_response_handler(ctx, judge_response);
-  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_session_t *s = raw_peer_session(ctx, judge_response);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-  coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
-  uint8_t tok = 0x5e;
-  coap_add_token(pdu, 1, &tok);
-  coap_send(s, pdu);
+  send_con_get(s, 0x5e);
   flen = sizeof(from);
   ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
   CU_ASSERT_FATAL(n >= 5);
