@@ -228,6 +228,39 @@ static void test_duplicate_separate_response(void) {
   peer = -1;
 }
 
+/* RFC 7252 5.4.1 and 4.3, as libcoap: a request with a critical option
+ * the server does not know gets 4.02 when CON, and RST when NON. */
+static void test_unknown_critical_option_in_request(void) {
+  coap_address_t a;
+  struct sockaddr_in to;
+  uint8_t buf[256];
+  uint16_t port = (uint16_t)(20000 + (getpid() + 43) % 20000);
+  capi_loopback(&a, port);
+  coap_context_t *ctx = coap_new_context(&a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+  coap_add_resource(ctx, coap_resource_init(coap_make_str_const("slow"), 0));
+  peer = socket(AF_INET, SOCK_DGRAM, 0);
+  CU_ASSERT_FATAL(peer >= 0);
+  memset(&to, 0, sizeof(to));
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(port);
+  for (int non = 0; non <= 1; non++) {
+    /* GET /slow with option 2049 (critical, unknown), message id 0x0a0b. */
+    uint8_t req[] = {(uint8_t)(non ? 0x51 : 0x41), 0x01, 0x0a, 0x0b, 0xa1, 0xb4, 's', 'l', 'o', 'w', 0xe1, 0x06, 0xe9, 'x'};
+    CU_ASSERT(sendto(peer, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(req));
+    ssize_t n = peer_recv(buf, sizeof(buf), ctx);
+    if (non) {
+      CU_ASSERT(n == 4 && buf[0] == 0x70 && buf[1] == 0 && buf[2] == 0x0a && buf[3] == 0x0b);
+    } else {
+      CU_ASSERT(n > 4 && buf[0] == 0x61 && buf[1] == COAP_RESPONSE_CODE(402) && buf[2] == 0x0a && buf[3] == 0x0b);
+    }
+  }
+  close(peer);
+  peer = -1;
+  coap_free_context(ctx);
+}
+
 static char endpoint_line[256];
 static void keep_endpoint_line(coap_log_t level, const char *message) {
   if (level == COAP_LOG_DEBUG && strstr(message, "endpoint"))
@@ -306,6 +339,7 @@ void register_io(void) {
       {"an unexpected response goes to the handler, which accepts or refuses it", test_unexpected_response_goes_to_the_handler},
       {"the endpoint debug line and coap_socket_strerror() as libcoap's", test_endpoint_line_and_strerror},
       {"a resent separate response is acknowledged but delivered once", test_duplicate_separate_response},
+      {"a request with an unknown critical option: 4.02 if CON, RST if NON", test_unknown_critical_option_in_request},
       {NULL, NULL}};
   capi_add_suite("io", tests);
 }

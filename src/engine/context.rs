@@ -1935,6 +1935,14 @@ impl Context {
         } else {
             log::debug!("request with unknown critical option {}", echo.first().map_or(0, |o| o.0));
         }
+        if req.typ == MsgType::Non {
+            // RFC 7252 5.4.1 and 4.3: a NON message is rejected with RST,
+            // as libcoap does (but never a group request, 8.1).
+            if self.mcast.rx.is_none() {
+                self.send_empty(id, MsgType::Rst, req.mid);
+            }
+            return true;
+        }
         let mut resp = self.response_skeleton(id, req);
         resp.code = msg::BAD_OPTION;
         for (n, v) in &echo {
