@@ -290,6 +290,7 @@ static void test_megabyte_under_loss(void) {
 }
 
 /* A hand-made Block1 request; the client context sends it as is. */
+static const char *block1_path = "data";
 static void send_block1(coap_context_t *ctx, coap_session_t *s, uint32_t num, int more, int szx, size_t len,
                         long size1, const char *rtag) {
   uint8_t buf[8];
@@ -297,7 +298,7 @@ static void send_block1(coap_context_t *ctx, coap_session_t *s, uint32_t num, in
   coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, s);
   (void)ctx;
   coap_add_token(pdu, 2, (const uint8_t *)"bk");
-  coap_add_option(pdu, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"data");
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(block1_path), (const uint8_t *)block1_path);
   coap_add_option(pdu, COAP_OPTION_BLOCK1, coap_encode_var_safe(buf, sizeof(buf), (num << 4) | (more << 3) | szx),
                   buf);
   if (size1 >= 0)
@@ -306,6 +307,47 @@ static void send_block1(coap_context_t *ctx, coap_session_t *s, uint32_t num, in
   coap_add_data(pdu, len, data);
   free(data);
   coap_send(s, pdu);
+}
+
+/* A per-block handler that answers every block 2.04. */
+static void hnd_put_changed(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                            coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  put_calls++;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+}
+
+/* RFC 7959 2.3, as libcoap: with the library tracking blocks, a block that
+ * is not the last is answered 2.31 Continue whatever 2.xx the handler set;
+ * the last gets the handler's code. Both echo Block1. */
+static void test_block1_continue_whatever_the_handler_says(void) {
+  coap_context_t *raw = coap_new_context(NULL);
+  coap_address_t a;
+  coap_session_t *s;
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("chg"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_PUT, hnd_put_changed);
+  coap_add_resource(server, r);
+  coap_context_set_block_mode(server, COAP_BLOCK_USE_LIBCOAP);
+  capi_loopback(&a, port);
+  coap_register_response_handler(raw, on_response);
+  s = coap_new_client_session(raw, NULL, &a, COAP_PROTO_UDP);
+  coap_context_t *keep = client;
+  client = raw;
+  block1_path = "chg";
+  reset_counts();
+  send_block1(raw, s, 0, 1, 2, 64, -1, "e");
+  CU_ASSERT(pump(1));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTINUE);
+  send_block1(raw, s, 1, 0, 2, 10, -1, "e");
+  CU_ASSERT(pump(2));
+  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CHANGED);
+  CU_ASSERT_EQUAL(put_calls, 2);
+  block1_path = "data";
+  client = keep;
+  coap_session_release(s);
+  coap_free_context(raw);
+  coap_delete_resource(server, r);
+  coap_context_set_block_mode(server, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 }
 
 static void test_bad_block1_input(void) {
@@ -435,6 +477,7 @@ void register_block_large(void) {
       {"per-block mode with coap_block_build_body", test_per_block_mode},
       {"1 MB under 25% packet loss", test_megabyte_under_loss},
       {"Block1 bad input: too large, gaps, reordering", test_bad_block1_input},
+      {"Block1: 2.31 for every block but the last", test_block1_continue_whatever_the_handler_says},
       {"coap_add_data_blocked_response and coap_block_build_body", test_blocked_response_and_build_body},
       {"coap_add_data_large_request misuse", test_large_request_misuse},
       {NULL, NULL}};

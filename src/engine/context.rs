@@ -1017,8 +1017,15 @@ impl Context {
     pub fn finish_reply(&mut self, reply: Reply, mut response: Pdu) {
         let Reply { session: id, resource, request_typ, request_code, request_mid, observe, block1 } = reply;
         let ok = msg::code_class(response.code) == 2;
-        if let Some(b1) = block1.filter(|_| ok && response.option(option::BLOCK1).is_none()) {
-            let _ = response.add_option_before_payload(option::BLOCK1, &b1);
+        if let Some(b1) = block1.filter(|_| ok) {
+            // A block that is not the last gets 2.31 Continue whatever 2.xx
+            // the handler chose (RFC 7959 2.3), as libcoap makes it.
+            if b1.last().is_some_and(|b| b & 0x08 != 0) {
+                response.code = msg::CONTINUE;
+            }
+            if response.option(option::BLOCK1).is_none() {
+                let _ = response.add_option_before_payload(option::BLOCK1, &b1);
+            }
         }
         if matches!(observe, Observe::Register(_) | Observe::Notify(_)) {
             // Set again below with the value that goes, or not at all.
