@@ -96,9 +96,13 @@ static void on_pong(coap_session_t *s, const coap_pdu_t *received, const coap_mi
   pongs++;
 }
 
+static int dels, del_state = -1;
 static int on_event(coap_session_t *s, const coap_event_t event) {
-  (void)s, (void)event;
   events++;
+  if (event == COAP_EVENT_SERVER_SESSION_DEL) {
+    dels++;
+    del_state = (int)coap_session_get_state(s);
+  }
   return 0;
 }
 
@@ -431,6 +435,31 @@ static void test_session_accessors(void) {
   CU_ASSERT_EQUAL(coap_context_get_session_timeout(client), 300);
   coap_context_set_max_idle_sessions(server, 5);
   CU_ASSERT_EQUAL(coap_context_get_max_idle_sessions(server), 5);
+}
+
+/* Past max_idle_sessions the oldest idle server session goes; its
+ * SERVER_SESSION_DEL handler still sees it established, as libcoap's. */
+static void test_reaped_session_in_its_event(void) {
+  coap_address_t a;
+  coap_session_t *keep = session, *second;
+  capi_loopback(&a, port);
+  coap_context_set_max_idle_sessions(server, 1);
+  dels = 0;
+  del_state = -1;
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  second = coap_new_client_session(client, NULL, &a, COAP_PROTO_UDP);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+  session = second;
+  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "hello", NULL));
+  CU_ASSERT_FATAL(pump(&responses, 2));
+  pump(&dels, 1);
+  CU_ASSERT(dels >= 1);
+  CU_ASSERT_EQUAL(del_state, COAP_SESSION_STATE_ESTABLISHED);
+  session = keep;
+  coap_session_release(second);
+  coap_context_set_max_idle_sessions(server, 0);
 }
 
 static void test_reference_counts(void) {
@@ -966,6 +995,7 @@ void register_session(void) {
       {"waiting on coap_context_get_coap_fd wakes for timers", test_wait_on_coap_fd},
       {"coap_io_prepare_io and coap_io_do_io", test_prepare_and_do_io},
       {"async (separate) responses", test_async},
+      {"a reaped server session is established in its DEL event", test_reaped_session_in_its_event},
       {"AF_UNIX datagram endpoint and client", test_unix_domain},
       {"keepalive pings and failure", test_keepalive},
       {"bad handles", test_bad_handles},

@@ -770,9 +770,10 @@ impl Context {
 
     fn reap(&mut self, id: Id) {
         self.push_event(Event::Session { session: id, event: event::SERVER_SESSION_DEL });
-        // Freed after the event is delivered (see finish_event).
+        // Freed after the event is delivered (see finish_event); until then
+        // its handler sees it as libcoap's does, still established.
         if let Some(s) = self.sessions.get_mut(id) {
-            s.established = false;
+            s.reaped = true;
         }
     }
 
@@ -798,7 +799,7 @@ impl Context {
         match self.release(session) {
             Released::Freed(h) => Some(h),
             _ => {
-                let gone = self.sessions.get(session).is_some_and(|s| !s.established && s.refcount == 0);
+                let gone = self.sessions.get(session).is_some_and(|s| (!s.established || s.reaped) && s.refcount == 0);
                 if gone {
                     self.drop_session(session)
                 } else {
@@ -2161,7 +2162,7 @@ impl Context {
     fn check_keepalive(&mut self, id: Id, now: u64) {
         let ms = u64::from(self.cfg.keepalive) * 1000;
         let Some(s) = self.sessions.get_mut(id) else { return };
-        if ms == 0 || !s.established {
+        if ms == 0 || !s.established || s.reaped {
             return;
         }
         let due = s.last_activity + ms;

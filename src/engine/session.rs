@@ -85,6 +85,9 @@ pub struct Session {
     pub next_mid: u16,
     /// Connected and not yet torn down.
     pub established: bool,
+    /// Reaped: freed once its SERVER_SESSION_DEL event is delivered (it
+    /// still reports itself established to that event's handler).
+    pub reaped: bool,
     /// A reap timer is queued for this session (at most one is).
     pub reap_armed: bool,
     /// coap_session_set_no_observe_cancel(): no cancellations on close.
@@ -117,6 +120,7 @@ impl Session {
             handle: 0,
             next_mid: u16::from_be_bytes([m0, m1]),
             established: true,
+            reaped: false,
             reap_armed: false,
             no_observe_cancel: false,
             dtls: None,
