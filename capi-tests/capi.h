@@ -42,6 +42,8 @@ typedef struct {
 } capi_test_t;
 void capi_add_suite(const char *name, const capi_test_t *tests);
 
+/* A client PSK set-up with this identity and key, nothing else set. */
+void capi_cpsk(coap_dtls_cpsk_t *setup, const char *identity, const char *key);
 /* 127.0.0.1:port as a coap_address_t. */
 void capi_loopback(coap_address_t *a, uint16_t port);
 /* A PDU's payload as a NUL-terminated string in `out` ("" when there is

@@ -26,6 +26,15 @@ void capi_log_capture_stop(void) { coap_set_log_handler(NULL); }
 
 int capi_log_contains(const char *needle) { return strstr(capi_log_text, needle) != NULL; }
 
+void capi_cpsk(coap_dtls_cpsk_t *setup, const char *identity, const char *key) {
+  memset(setup, 0, sizeof(*setup));
+  setup->version = COAP_DTLS_CPSK_SETUP_VERSION;
+  setup->psk_info.identity.s = (const uint8_t *)identity;
+  setup->psk_info.identity.length = strlen(identity);
+  setup->psk_info.key.s = (const uint8_t *)key;
+  setup->psk_info.key.length = strlen(key);
+}
+
 void capi_loopback(coap_address_t *a, uint16_t port) {
   coap_address_init(a);
   a->addr.sin.sin_family = AF_INET;

@@ -172,12 +172,7 @@ static coap_session_t *psk_client(uint16_t p, const char *identity, const char *
   coap_address_t a;
   coap_dtls_cpsk_t setup;
   capi_loopback(&a, p);
-  memset(&setup, 0, sizeof(setup));
-  setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
-  setup.psk_info.identity.s = (const uint8_t *)identity;
-  setup.psk_info.identity.length = strlen(identity);
-  setup.psk_info.key.s = (const uint8_t *)key;
-  setup.psk_info.key.length = strlen(key);
+  capi_cpsk(&setup, identity, key);
   return coap_new_client_session_psk2(client, NULL, &a, COAP_PROTO_DTLS, &setup);
 }
 
@@ -422,13 +417,8 @@ static void test_server_sni_callback(void) {
   CU_ASSERT_EQUAL(coap_context_set_psk2(server, &setup), 1);
   p = start_server();
   capi_loopback(&a, p);
-  memset(&cpsk, 0, sizeof(cpsk));
-  cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  capi_cpsk(&cpsk, "me", "snisecret");
   cpsk.client_sni = "example.net";
-  cpsk.psk_info.identity.s = (const uint8_t *)"me";
-  cpsk.psk_info.identity.length = 2;
-  cpsk.psk_info.key.s = (const uint8_t *)"snisecret";
-  cpsk.psk_info.key.length = 9;
   session = coap_new_client_session_psk2(client, NULL, &a, COAP_PROTO_DTLS, &cpsk);
   CU_ASSERT_PTR_NOT_NULL_FATAL(session);
   CU_ASSERT(get_hello(session, 5000));
@@ -585,6 +575,19 @@ static void remove_certs(void) {
     fprintf(stderr, "cannot remove %s\n", certdir);
 }
 
+/* The CA and server certificate files made at set-up (128-byte buffers);
+ * 0, and a failed test, when they could not be made. */
+static int cert_paths(char *ca, char *cert, char *key) {
+  if (!have_certs) {
+    CU_FAIL("openssl CLI could not make test certificates");
+    return 0;
+  }
+  snprintf(ca, 128, "%s/ca.pem", certdir);
+  snprintf(cert, 128, "%s/server.pem", certdir);
+  snprintf(key, 128, "%s/server.key", certdir);
+  return 1;
+}
+
 static uint8_t *slurp(const char *name, size_t *len) {
   char path[128];
   FILE *f;
@@ -630,14 +633,9 @@ static void test_plain_new_client_session_dtls(void) {
   char ca[128], cert[128], key[128];
   coap_address_t a;
   uint16_t p;
-  if (!have_certs) {
-    CU_FAIL("openssl CLI could not make test certificates");
+  if (!cert_paths(ca, cert, key))
     return;
-  }
   new_contexts();
-  snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
-  snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
-  snprintf(key, sizeof(key), "%s/server.key", certdir);
   memset(&sp, 0, sizeof(sp));
   sp.version = COAP_DTLS_PKI_SETUP_VERSION; /* no client certificate asked for */
   sp.pki_key.key_type = COAP_PKI_KEY_PEM;
@@ -662,14 +660,9 @@ static void test_pki(void) {
   size_t lens[3];
   SSL *ssl;
   uint16_t p;
-  if (!have_certs) {
-    CU_FAIL("openssl CLI could not make test certificates");
+  if (!cert_paths(ca, cert, key))
     return;
-  }
   new_contexts();
-  snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
-  snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
-  snprintf(key, sizeof(key), "%s/server.key", certdir);
   pki_defaults(&sp);
   sp.validate_cn_call_back = check_cn;
   sp.pki_key.key_type = COAP_PKI_KEY_PEM;

@@ -20,6 +20,21 @@ static int pending_at_peer(void) {
   return n;
 }
 
+/* The next datagram the client sent the raw peer, and where from. */
+static ssize_t peer_take(uint8_t *buf, size_t len, struct sockaddr_in *from, socklen_t *flen) {
+  *flen = sizeof(*from);
+  return recvfrom(peer, buf, len, 0, (struct sockaddr *)from, flen);
+}
+
+/* Ends a test with the raw peer: its session (if any), context and socket. */
+static void peer_done(coap_context_t *ctx, coap_session_t *s) {
+  if (s)
+    coap_session_release(s);
+  coap_free_context(ctx);
+  close(peer);
+  peer = -1;
+}
+
 /* Each call takes 2 ms, ten times the library's outbox budget. */
 static void hnd_slow(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                      coap_pdu_t *resp) {
@@ -62,9 +77,7 @@ static void test_slow_handlers_do_not_hold_earlier_answers(void) {
   CU_ASSERT_EQUAL(seen_before_second, 1);
   usleep(1000);
   CU_ASSERT_EQUAL(pending_at_peer(), 1); /* the second answer, at the end of the pass */
-  close(peer);
-  peer = -1;
-  coap_free_context(ctx);
+  peer_done(ctx, NULL);
 }
 
 static int client_responses;
@@ -127,7 +140,7 @@ static coap_response_t judge_response(coap_session_t *s, const coap_pdu_t *sent,
  * refuses it (RST). */
 static void test_unexpected_response_goes_to_the_handler(void) {
   struct sockaddr_in from;
-  socklen_t flen = sizeof(from);
+  socklen_t flen;
   uint8_t buf[64];
   coap_context_t *ctx = coap_new_context(NULL);
   coap_session_t *s = raw_peer_session(ctx, judge_response);
@@ -135,8 +148,7 @@ static void test_unexpected_response_goes_to_the_handler(void) {
   /* A request first, so the peer learns the client's address. */
   coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, s);
   coap_send(s, pdu);
-  flen = sizeof(from);
-  CU_ASSERT_FATAL(recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) >= 4);
+  CU_ASSERT_FATAL(peer_take(buf, sizeof(buf), &from, &flen) >= 4);
   unexpected_seen = 0;
   for (int refuse = 0; refuse <= 1; refuse++) {
     refuse_unexpected = refuse;
@@ -148,10 +160,7 @@ static void test_unexpected_response_goes_to_the_handler(void) {
   }
   CU_ASSERT_EQUAL(unexpected_seen, 2);
   refuse_unexpected = 0;
-  coap_session_release(s);
-  coap_free_context(ctx);
-  close(peer);
-  peer = -1;
+  peer_done(ctx, s);
 }
 
 /* RFC 7252 5.4.1, as libcoap does: a response carrying a critical option
@@ -159,15 +168,14 @@ static void test_unexpected_response_goes_to_the_handler(void) {
  * request counts as acknowledged), a CON one gets RST, a NON one nothing. */
 static void test_unknown_critical_option_in_response(void) {
   struct sockaddr_in from;
-  socklen_t flen = sizeof(from);
+  socklen_t flen;
   uint8_t buf[256];
   coap_context_t *ctx = coap_new_context(NULL);
   coap_session_t *s = raw_peer_session(ctx, count_response);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   client_responses = 0;
   send_con_get(s, 0x7e);
-  flen = sizeof(from);
-  ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+  ssize_t n = peer_take(buf, sizeof(buf), &from, &flen);
   CU_ASSERT_FATAL(n >= 5);
   /* ACK 2.05, same MID and token, option 2049 (critical, unknown). */
   uint8_t ack[] = {0x61, 0x45, buf[2], buf[3], 0x7e, 0xe0, 0x06, 0xf4, 'x'};
@@ -190,10 +198,7 @@ static void test_unknown_critical_option_in_response(void) {
   n = peer_recv(buf, sizeof(buf), ctx); /* the ACK of the good one */
   CU_ASSERT(n == 4 && buf[0] == 0x60 && buf[2] == 0x12 && buf[3] == 0x36);
   CU_ASSERT_EQUAL(client_responses, 1);
-  coap_session_release(s);
-  coap_free_context(ctx);
-  close(peer);
-  peer = -1;
+  peer_done(ctx, s);
 }
 
 /* RFC 7252 4.5: a separate CON response resent (our ACK lost) is
@@ -201,14 +206,13 @@ static void test_unknown_critical_option_in_response(void) {
  * response handler once. */
 static void test_duplicate_separate_response(void) {
   struct sockaddr_in from;
-  socklen_t flen = sizeof(from);
+  socklen_t flen;
   uint8_t buf[256];
   coap_context_t *ctx = coap_new_context(NULL);
   coap_session_t *s = raw_peer_session(ctx, judge_response);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   send_con_get(s, 0x5e);
-  flen = sizeof(from);
-  ssize_t n = recvfrom(peer, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+  ssize_t n = peer_take(buf, sizeof(buf), &from, &flen);
   CU_ASSERT_FATAL(n >= 5);
   uint8_t empty_ack[] = {0x60, 0x00, buf[2], buf[3]};
   sendto(peer, empty_ack, sizeof(empty_ack), 0, (struct sockaddr *)&from, flen);
@@ -222,10 +226,7 @@ static void test_duplicate_separate_response(void) {
     CU_ASSERT(n == 4 && buf[0] == 0x60 && buf[2] == 0x43 && buf[3] == 0x21);
   }
   CU_ASSERT_EQUAL(client_responses_seen(), 1);
-  coap_session_release(s);
-  coap_free_context(ctx);
-  close(peer);
-  peer = -1;
+  peer_done(ctx, s);
 }
 
 /* RFC 7252 5.4.1 and 4.3, as libcoap: a request with a critical option
@@ -256,9 +257,7 @@ static void test_unknown_critical_option_in_request(void) {
       CU_ASSERT(n > 4 && buf[0] == 0x61 && buf[1] == COAP_RESPONSE_CODE(402) && buf[2] == 0x0a && buf[3] == 0x0b);
     }
   }
-  close(peer);
-  peer = -1;
-  coap_free_context(ctx);
+  peer_done(ctx, NULL);
 }
 
 static char endpoint_line[256];
@@ -326,9 +325,7 @@ static void test_prepare_wait_do_epoll(void) {
   CU_ASSERT_EQUAL(calls, 1);
   usleep(1000);
   CU_ASSERT(recv(peer, buf, sizeof(buf), MSG_DONTWAIT) > 0);
-  close(peer);
-  peer = -1;
-  coap_free_context(ctx);
+  peer_done(ctx, NULL);
 }
 
 void register_io(void) {

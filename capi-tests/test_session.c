@@ -130,6 +130,14 @@ static coap_pdu_t *request(coap_pdu_type_t type, coap_pdu_code_t code, const cha
   return pdu;
 }
 
+/* One CON request on `session` for `path`, and the code of its answer. */
+static int code_of(coap_pdu_code_t method, const char *path) {
+  responses = 0;
+  coap_send(session, request(COAP_MESSAGE_CON, method, path, NULL));
+  CU_ASSERT_FATAL(pump(&responses, 1));
+  return last_code;
+}
+
 static int server_pings;
 static void on_server_ping(coap_session_t *s, const coap_pdu_t *received, const coap_mid_t mid) {
   (void)s, (void)received, (void)mid;
@@ -192,15 +200,9 @@ static void test_non_and_query(void) {
 }
 
 static void test_error_responses(void) {
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "nothing-here", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "nothing-here"), COAP_RESPONSE_CODE_NOT_FOUND);
   CU_ASSERT_STRING_EQUAL(last_body, "Not Found");
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, "hello", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_ALLOWED);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_POST, "hello"), COAP_RESPONSE_CODE_NOT_ALLOWED);
   /* An unknown critical option (65001 is odd: critical) gets 4.02. The
    * 4.02 echoes it, so the client must know it too, or it rejects the
    * answer (RFC 7252 5.4.1, as libcoap's client does). */
@@ -284,14 +286,8 @@ static void test_handler_deletes_its_resource(void) {
   CU_ASSERT_PTR_NULL(r);
   /* Deleting what is not there succeeds (RFC 7252 5.8.4, as libcoap);
    * other methods find nothing. */
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "gone", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "gone", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_DELETE, "gone"), COAP_RESPONSE_CODE_DELETED);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "gone"), COAP_RESPONSE_CODE_NOT_FOUND);
 }
 
 static int unknown_puts;
@@ -309,19 +305,10 @@ static void test_unknown_and_proxy_requests(void) {
   coap_resource_t *u = coap_resource_unknown_init(hnd_put_unknown);
   coap_add_resource(server, u);
   unknown_puts = 0;
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "nowhere", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, "nowhere", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CREATED);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "nowhere"), COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_PUT, "nowhere"), COAP_RESPONSE_CODE_CREATED);
   CU_ASSERT_EQUAL(unknown_puts, 1);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_DELETE, "nowhere", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_DELETED);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_DELETE, "nowhere"), COAP_RESPONSE_CODE_DELETED);
   coap_delete_resource(server, u);
 
   coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, session);
@@ -836,18 +823,9 @@ static void test_percent_encoded_resource_paths(void) {
   coap_register_request_handler(r2, COAP_REQUEST_GET, hnd_hello);
   coap_add_resource(server, r1);
   coap_add_resource(server, r2);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "caf\xc3\xa9", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "a b", NULL));
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_CONTENT);
-  responses = 0;
-  coap_send(session, request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, "a%20b", NULL)); /* a literal '%' */
-  CU_ASSERT_FATAL(pump(&responses, 1));
-  CU_ASSERT_EQUAL(last_code, COAP_RESPONSE_CODE_NOT_FOUND);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "caf\xc3\xa9"), COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "a b"), COAP_RESPONSE_CODE_CONTENT);
+  CU_ASSERT_EQUAL(code_of(COAP_REQUEST_CODE_GET, "a%20b"), COAP_RESPONSE_CODE_NOT_FOUND); /* a literal '%' */
   coap_delete_resource(server, r1);
   coap_delete_resource(server, r2);
 }
@@ -863,12 +841,7 @@ static void test_server_port_zero_is_the_default(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   CU_ASSERT_EQUAL(coap_address_get_port(coap_session_get_addr_remote(s)), 5683);
   coap_session_release(s);
-  memset(&setup, 0, sizeof(setup));
-  setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
-  setup.psk_info.identity.s = (const uint8_t *)"id";
-  setup.psk_info.identity.length = 2;
-  setup.psk_info.key.s = (const uint8_t *)"key";
-  setup.psk_info.key.length = 3;
+  capi_cpsk(&setup, "id", "key");
   s = coap_new_client_session_psk2(ctx, NULL, &a, COAP_PROTO_DTLS, &setup);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   CU_ASSERT_EQUAL(coap_address_get_port(coap_session_get_addr_remote(s)), 5684);
